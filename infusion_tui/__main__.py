@@ -1,0 +1,3 @@
+from infusion_tui.cli import main
+
+raise SystemExit(main())
