@@ -1,0 +1,58 @@
+"""How tasks and orders read on screen: short strings, computed once per row.
+
+No textual here: the panes, the CSV export and the benchmarks share these.
+Every string from the server passes through `literal()` so it cannot style the terminal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from infusion_tui.dates import relative, short_absolute
+from infusion_tui.keap.models import Order, Task
+from infusion_tui.text_safety import literal
+
+PRIORITY_WORDS = {1: "Low", 2: "Medium", 3: "High"}
+
+
+def money(value: float | None, symbol: str = "$") -> str:
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.2f}"
+
+
+def when(value: datetime | None, now: datetime) -> str:
+    """'in 3 d · Fri 24 Dec 17:00' — relative first (what matters), then absolute."""
+    if value is None:
+        return "—"
+    return f"{relative(value, now)} · {short_absolute(value, now)}"
+
+
+def priority_label(priority: int | None) -> str:
+    if priority is None:
+        return "—"
+    word = PRIORITY_WORDS.get(priority)
+    return f"{priority} {word}" if word else str(priority)
+
+
+def task_contact(task: Task) -> str:
+    if task.contact is None:
+        return ""
+    return literal(task.contact.name or task.contact.email or "")
+
+
+def order_contact(order: Order) -> str:
+    contact = order.contact
+    if contact is None:
+        return ""
+    return literal(contact.name or contact.email or "")
+
+
+def order_company(order: Order) -> str:
+    contact = order.contact
+    return literal(contact.company_name or "") if contact else ""
+
+
+def paid_due(order: Order) -> str:
+    return f"{money(order.total_paid)} / {money(order.total_due)}"
