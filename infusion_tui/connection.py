@@ -1,0 +1,224 @@
+"""From Settings and a Credential to what the app needs: a KeapClient, bundled in a Session.
+
+The UI never builds clients or touches the keyring itself: `cli.py` hands `run_app` a
+`Connector`, whose `open()` gives a `Session` (or raises `NotLoggedIn`, and the app shows its
+connect screen, which calls `login_with_key`). Demo mode reaches an in-process sandbox through
+httpx.ASGITransport: no network, no keyring, no account. No textual here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from infusion_tui.clock import REAL_CLOCK, Clock
+from infusion_tui.credentials import Credential, CredentialStore
+from infusion_tui.settings import KEAP_POLL_FLOOR, Settings, with_declared_poll_interval
+
+if TYPE_CHECKING:
+    import httpx
+
+    from infusion_tui.keap.client import KeapClient
+    from infusion_tui.sandbox import Sandbox
+    from infusion_tui.session import Session
+
+log = logging.getLogger(__name__)
+
+DEMO_ORIGIN = "http://sandbox.test"
+DEMO_API_KEY = "sandbox-key"
+DEMO_SEED = 7  # fixed, so the demo (and its screenshots) look the same every run
+DEMO_ORDER_EVERY = 20.0  # a new order about every 20 s keeps the live feed lively
+DEMO_TASK_EVERY = 90.0
+
+
+class NotLoggedIn(Exception):
+    """No credential for this profile: the app shows its connect screen."""
+
+
+async def open_client(
+    settings: Settings,
+    credential: Credential,
+    *,
+    store: CredentialStore | None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = REAL_CLOCK,
+    max_retries: int | None = None,
+    on_rotate: Callable[[Credential], None] | None = None,
+) -> KeapClient:
+    """A client for `settings.base_url` that authenticates with `credential`.
+
+    OAuth: every rotated token pair is written to `store` before the new access token is used
+    (Keap has already invalidated the old refresh token). With store=None rotations live in
+    memory only. `on_rotate` hears about each new pair (e.g. to redact it from logs).
+    """
+    from infusion_tui.keap.auth import ApiKeyAuth, OAuthAuth
+    from infusion_tui.keap.budget import CallBudget
+    from infusion_tui.keap.client import KeapClient
+
+    auth: httpx.Auth
+    if credential.kind == "api_key":
+        auth = ApiKeyAuth(credential.api_key or "")
+    else:
+        from infusion_tui.keap.oauth import endpoints_for
+
+        _, token_url = endpoints_for(settings.base_url)
+
+        async def save(tokens: Any) -> None:
+            rotated = Credential.from_tokens(tokens, credential.client_id or "", credential.client_secret)
+            rotated = dataclasses.replace(rotated, source="keyring")
+            if on_rotate is not None:
+                on_rotate(rotated)
+            if store is not None:
+                await store.save(rotated)  # OAuthAuth awaits this before using the new token
+
+        auth = OAuthAuth(
+            credential.oauth_tokens(),
+            credential.client_id or "",
+            credential.client_secret or "",
+            token_url,
+            save=save,
+            clock=clock,
+        )
+    budget = CallBudget(calls=settings.calls_per_minute, period=60.0, clock=clock)
+    extra = {"max_retries": max_retries} if max_retries is not None else {}
+    return KeapClient(settings.base_url, auth, budget=budget, transport=transport, clock=clock, **extra)
+
+
+def demo_connection(settings: Settings, clock: Clock = REAL_CLOCK) -> tuple[KeapClient, Sandbox]:
+    """A client wired to a fresh in-process sandbox (fixed seed, orders keep arriving)."""
+    import httpx
+
+    from infusion_tui.keap.auth import ApiKeyAuth
+    from infusion_tui.keap.budget import CallBudget
+    from infusion_tui.keap.client import KeapClient
+    from infusion_tui.sandbox import Sandbox
+
+    sandbox = Sandbox(
+        seed=DEMO_SEED,
+        api_key=DEMO_API_KEY,
+        clock=clock,
+        order_every=DEMO_ORDER_EVERY,
+        task_every=DEMO_TASK_EVERY,
+        calls_per_minute=settings.calls_per_minute,
+    )
+    client = KeapClient(
+        sandbox.base_url_for(DEMO_ORIGIN),
+        ApiKeyAuth(DEMO_API_KEY),
+        budget=CallBudget(calls=settings.calls_per_minute, period=60.0, clock=clock),
+        transport=httpx.ASGITransport(app=sandbox.app),
+        clock=clock,
+    )
+    return client, sandbox
+
+
+class Connector:
+    """The connection factory handed to the app: knows the settings and where credentials live.
+
+    `credential` is what the CLI found (KEAP_API_KEY or the keyring), None when nobody is
+    logged in. `credentials` is the profile's keyring entry; None when it must not be used
+    (a KEAP_API_KEY run never stores anything).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        credential: Credential | None = None,
+        *,
+        credentials: CredentialStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = REAL_CLOCK,
+        open_store: Callable[[Settings], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.credential = credential
+        self.credentials = credentials
+        self.transport = transport
+        self.clock = clock
+        self.open_store = open_store if open_store is not None else _profile_store
+        self.sandbox: Sandbox | None = None
+
+    def __repr__(self) -> str:
+        return f"Connector(profile={self.settings.profile!r}, demo={self.settings.demo}, credential={self.credential!r})"
+
+    @property
+    def needs_login(self) -> bool:
+        return not self.settings.demo and self.credential is None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Secrets in use right now (rotated tokens included), for the log filter."""
+        return self.credential.secrets() if self.credential is not None else ()
+
+    def _rotated(self, credential: Credential) -> None:
+        self.credential = credential
+
+    async def open(self) -> Session:
+        """A Session for the app; NotLoggedIn when there is no credential (not in demo)."""
+        if self.settings.demo:
+            client, self.sandbox = demo_connection(self.settings, self.clock)
+            self.settings = with_declared_poll_interval(self.settings, self.sandbox.poll_interval)
+            return self._session(client, "demo sandbox", floor=self.sandbox.poll_interval, store=None)
+        if self.credential is None:
+            raise NotLoggedIn(f"no credential stored for profile '{self.settings.profile}'")
+        client = await open_client(
+            self.settings, self.credential, store=self.credentials, transport=self.transport,
+            clock=self.clock, on_rotate=self._rotated,
+        )
+        return self._session(client, _label(self.credential), floor=self._floor(), store=self.open_store(self.settings))
+
+    async def login_with_key(self, api_key: str) -> Session:
+        """Check a pasted key with one cheap call, store it, and connect with it.
+
+        Raises AuthError (refused: nothing stored), Unavailable (Keap not reached) or
+        KeyringUnavailable (good key, nowhere to keep it); each message is fit to show.
+        """
+        credential = Credential.from_api_key(api_key)
+        client = await open_client(self.settings, credential, store=None, transport=self.transport, clock=self.clock)
+        try:
+            await client.verify()
+            if self.credentials is not None:
+                await self.credentials.save(dataclasses.replace(credential, source="keyring"))
+        except BaseException:
+            await client.aclose()
+            raise
+        self.credential = dataclasses.replace(credential, source="keyring")
+        return self._session(client, _label(credential), floor=self._floor(), store=self.open_store(self.settings))
+
+    def _floor(self) -> float:
+        # Real Keap: one poll per 120 s. A loopback sandbox: the interval the user chose.
+        return min(self.settings.poll_interval, KEAP_POLL_FLOOR) if self.settings.is_local else KEAP_POLL_FLOOR
+
+    async def logout(self) -> bool:
+        """Forget the stored credential; True if there was one."""
+        self.credential = None
+        return await self.credentials.delete() if self.credentials is not None else False
+
+    # The one place a Session is put together (the UI's side of the bargain).
+    def _session(self, client: KeapClient, label: str, *, floor: float, store: Any) -> Session:
+        from infusion_tui.session import Session
+
+        return Session(
+            client=client,
+            profile=self.settings.profile,
+            label=label,
+            store=store,
+            poll_interval=max(self.settings.poll_interval, floor),
+            poll_floor=floor,
+            clock=self.clock,
+            calls_per_minute=self.settings.calls_per_minute,
+            sandbox=self.sandbox,
+        )
+
+
+def _label(credential: Credential) -> str:
+    if credential.source == "environment":
+        return "KEAP_API_KEY"
+    return "OAuth app" if credential.kind == "oauth" else "API key"
+
+
+def _profile_store(settings: Settings) -> Any:
+    """The profile's local cache (SQLite) in the data dir."""
+    from infusion_tui.store import Store
+
+    return Store.for_profile(settings.data_dir, settings.profile)
