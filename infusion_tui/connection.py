@@ -3,7 +3,7 @@
 The UI never builds clients or touches the keyring itself: `cli.py` hands `run_app` a
 `Connector`, whose `open()` gives a `Session` (or raises `NotLoggedIn`, and the app shows its
 connect screen, which calls `login_with_key`). Demo mode reaches an in-process sandbox through
-httpx.ASGITransport: no network, no keyring, no account. No textual here.
+httpx.ASGITransport (`Sandbox.transport()`): no network, no keyring, no account. No textual.
 """
 
 from __future__ import annotations
@@ -88,8 +88,6 @@ async def open_client(
 
 def demo_connection(settings: Settings, clock: Clock = REAL_CLOCK) -> tuple[KeapClient, Sandbox]:
     """A client wired to a fresh in-process sandbox (fixed seed, orders keep arriving)."""
-    import httpx
-
     from infusion_tui.keap.auth import ApiKeyAuth
     from infusion_tui.keap.budget import CallBudget
     from infusion_tui.keap.client import KeapClient
@@ -107,7 +105,7 @@ def demo_connection(settings: Settings, clock: Clock = REAL_CLOCK) -> tuple[Keap
         sandbox.base_url_for(DEMO_ORIGIN),
         ApiKeyAuth(DEMO_API_KEY),
         budget=CallBudget(calls=settings.calls_per_minute, period=60.0, clock=clock),
-        transport=httpx.ASGITransport(app=sandbox.app),
+        transport=sandbox.transport(),  # httpx.ASGITransport that also honours read timeouts
         clock=clock,
     )
     return client, sandbox

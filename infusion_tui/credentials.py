@@ -12,7 +12,6 @@ no usable keyring, `KeyringUnavailable` says how to get one, or to use KEAP_API_
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -165,6 +164,8 @@ def _usable_backend() -> Any:
 
 
 async def _in_thread(fn: Callable[[], T], timeout: float, what: str) -> T:
+    import asyncio  # not at the top: `infusion-tui --version` and `locate` never need it
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -267,10 +268,16 @@ class CredentialStore:
 
     # A synchronous facade, for scripts and the CLI outside an event loop.
     def load_sync(self) -> Credential | None:
-        return asyncio.run(self.load())
+        return _run(self.load())
 
     def save_sync(self, credential: Credential) -> None:
-        asyncio.run(self.save(credential))
+        _run(self.save(credential))
 
     def delete_sync(self) -> bool:
-        return asyncio.run(self.delete())
+        return _run(self.delete())
+
+
+def _run(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)

@@ -22,11 +22,17 @@ def money(value: float | None, symbol: str = "$") -> str:
     return f"{sign}{symbol}{abs(value):,.2f}"
 
 
-def when(value: datetime | None, now: datetime) -> str:
-    """'in 3 d · Fri 24 Dec 17:00' — relative first (what matters), then absolute."""
+def when(value: datetime | None, now: datetime, *, past: bool = False) -> str:
+    """'in 3 d · Fri 24 Dec 17:00' — relative first (what matters), then absolute.
+
+    `past=True` is for things that happened (orders): '4 d ago', never 'overdue 4 d'.
+    """
     if value is None:
         return "—"
-    return f"{relative(value, now)} · {short_absolute(value, now)}"
+    rel = relative(value, now)
+    if past and rel.startswith("overdue "):
+        rel = f"{rel.removeprefix('overdue ')} ago"
+    return f"{rel} · {short_absolute(value, now)}"
 
 
 def priority_label(priority: int | None) -> str:
@@ -53,6 +59,3 @@ def order_company(order: Order) -> str:
     contact = order.contact
     return literal(contact.company_name or "") if contact else ""
 
-
-def paid_due(order: Order) -> str:
-    return f"{money(order.total_paid)} / {money(order.total_due)}"

@@ -1,4 +1,4 @@
-"""Messages that workers post; handlers on the panes own all widget state."""
+"""Messages that workers and panes post; handlers own all widget state."""
 
 from __future__ import annotations
 
@@ -6,40 +6,25 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from infusion_tui.keap.models import Order, Task
+from infusion_tui.keap.models import Task
 
 
 @dataclass
-class TasksLoaded(Message):
-    tasks: list[Task]
-    source: str  # "cache" or "keap"
-    as_of: float | None = None
+class Synced(Message):
+    """A feed finished a successful sync (the status line shows when)."""
 
-
-@dataclass
-class TasksProgress(Message):
-    loaded: int
-    total: int | None
-
-
-@dataclass
-class TasksChanged(Message):
-    """Tasks created elsewhere (new) or modified elsewhere (changed), found by the poller."""
-
-    new: list[Task]
-    changed: list[Task]
-
-
-@dataclass
-class OrdersArrived(Message):
-    orders: list[Order]
-    new: bool  # False for the baseline/cache load: shown, but not highlighted
+    feed: str
 
 
 @dataclass
 class SyncFailed(Message):
     feed: str
     error: str
+
+
+@dataclass
+class TaskSaved(Message):
+    task: Task
 
 
 @dataclass

@@ -1,0 +1,165 @@
+"""What the task pane and the orders feed share: a table, a filter line, an info line, and a
+poller driven by a chained timer.
+
+The chain: a timer fires -> a worker awaits `poller.poll()` -> the result is posted as a
+message -> the handler updates rows and arms the next timer with `result.next_delay`. The
+next poll is only scheduled after the previous one ends, so polls never overlap, and the
+poller itself refuses to run a background poll before its floor (Keap: 120 s) has passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, ProgressBar, Static
+
+from infusion_tui.live import Poller, PollResult
+from infusion_tui.session import Session
+from infusion_tui.text_safety import literal
+from infusion_tui.ui.widgets.line_table import Column, LineTable
+
+
+@dataclass
+class PollFinished(Message):
+    result: PollResult[Any]
+    manual: bool
+
+
+class FilterInput(Input):
+    """The pane's filter line: esc clears it and hands focus back to the table."""
+
+    BINDINGS = [("escape", "clear_filter", "Clear filter")]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.remove_class("-active")
+        self.post_message(self.Submitted(self, ""))
+
+
+class FeedPane(Vertical):
+    """Base for the panes; subclasses give columns, a poller and what to do with results."""
+
+    COLUMNS: list[Column] = []
+    NOUN = "items"
+
+    def __init__(self, session: Session, *, id: str) -> None:
+        super().__init__(id=id, classes="pane")
+        self.session = session
+        self.poller: Poller[Any] | None = None
+        self._timer: Timer | None = None
+        self._countdown: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id=f"{self.id}-info", classes="pane-info")
+        yield FilterInput(placeholder=f"Filter {self.NOUN}…  (esc clears)", id=f"{self.id}-filter",
+                          classes="pane-filter")
+        yield ProgressBar(id=f"{self.id}-progress", classes="pane-progress", show_eta=False)
+        yield LineTable(self.COLUMNS, id=f"{self.id}-table")
+
+    @property
+    def table(self) -> LineTable:
+        return self.query_one(LineTable)
+
+    @property
+    def filter_input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    def on_mount(self) -> None:
+        self._countdown = self.set_interval(1.0, self.refresh_info)
+
+    # -- filtering -------------------------------------------------------------------------
+
+    def action_start_filter(self) -> None:
+        self.filter_input.add_class("-active")
+        self.filter_input.focus()
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.refresh_info()
+
+    @on(Input.Submitted)
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.filter_input.remove_class("-active")
+            self.table.set_filter("")
+        self.table.focus()
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def start_polling(self, poller: Poller[Any], first_delay: float = 0.0) -> None:
+        self.poller = poller
+        self._arm(first_delay)
+
+    def _arm(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(max(0.05, delay), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        self.poll_now(manual=False)
+
+    @work(group="poll", exit_on_error=False)
+    async def poll_now(self, manual: bool = False) -> None:
+        """One poll, in a worker; background polls re-arm the chain when they end."""
+        if self.poller is None:
+            return
+        result = await self.poller.poll(manual=manual)
+        self.post_message(PollFinished(result, manual))
+
+    @on(PollFinished)
+    def _poll_finished(self, event: PollFinished) -> None:
+        result = event.result
+        if not event.manual or self._timer is None:
+            self._arm(result.next_delay)
+        if result.ok or result.error is not None:
+            self.apply_poll(result)
+        self.refresh_info()
+
+    def apply_poll(self, result: PollResult[Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- the info line ---------------------------------------------------------------------
+
+    def poll_state(self) -> Text:
+        """'next check in 1:42', 'paused', or 'retrying at 17:04 — <error>'."""
+        poller = self.poller
+        text = Text()
+        if poller is None:
+            return text
+        if poller.paused:
+            text.append("⏸ paused", style="bold")
+        elif poller.busy:
+            text.append("checking…")
+        else:
+            left = int(poller.seconds_until_next() + 0.5)
+            text.append(f"next check in {left // 60}:{left % 60:02d}")
+        if poller.last_error is not None:
+            text.append("  ·  ")
+            text.append(literal(str(poller.last_error)), style="bold")
+            if poller.failures:
+                text.append(f" (retrying, attempt {poller.failures + 1})")
+        return text
+
+    def refresh_info(self) -> None:
+        info = self.query_one(f"#{self.id}-info", Static)
+        info.update(self.info_text())
+        info.set_class(self.poller is not None and self.poller.last_error is not None, "-error")
+
+    def info_text(self) -> Text:  # pragma: no cover - overridden
+        return self.poll_state()
+
+    def set_progress(self, loaded: int, total: int | None) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=total, progress=loaded)
+
+    def finish_progress(self) -> None:
+        self.query_one(ProgressBar).add_class("-done")

@@ -1,0 +1,490 @@
+"""LineTable: a table that renders only the rows on screen, through Textual's line API.
+
+Both panes (tasks, orders) use it. The rows live in a `TableIndex` (pure data, sorted and
+filtered there); this widget maps screen lines to visible rows in `render_line` and builds
+each line as one `Segment`: one string, one style. Nothing is done per row that is not on
+screen, so a million rows cost what a screenful costs, apart from memory.
+
+Line 0 is the header and never scrolls; screen line y > 0 shows visible row
+`scroll_y + y - 1`, so the virtual height is rows + 1. Server text is shown literally:
+cells come from `make_row` (escape codes removed) and are never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from infusion_tui.table_index import DIM, DONE, NEW, OVERDUE, Row, TableIndex
+from infusion_tui.text_safety import one_line
+
+__all__ = ["Column", "LineTable"]
+
+_CURSOR = 1 << 30  # style-state bit next to the row flags
+_FLAG_CLASSES = (  # later ones win where they set the same attribute
+    (DIM, "line-table--dim"),
+    (DONE, "line-table--done"),
+    (OVERDUE, "line-table--overdue"),
+    (NEW, "line-table--new"),
+)
+_FILTER_GROUP = "line-table-filter"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column. `width=None` shares the spare width (by `flex`); on narrow screens the
+    columns with the lowest `priority` are dropped first (rightmost first among equals)."""
+
+    key: str
+    label: str
+    width: int | None = None
+    min_width: int = 4
+    justify: Literal["left", "right"] = "left"
+    priority: int = 0
+    flex: int = 1
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`text` in exactly `width` cells: cut with "…" or padded, left or right justified."""
+    size = len(text) if text.isascii() else cell_len(text)
+    if size > width:
+        return one_line(text, width) if width > 0 else ""
+    return " " * (width - size) + text if right else text + " " * (width - size)
+
+
+class LineTable(ScrollView, can_focus=True):
+    """A keyboard-first table over a `TableIndex`; see the module docstring."""
+
+    COMPONENT_CLASSES = {
+        "line-table--header",
+        "line-table--cursor",
+        "line-table--new",
+        "line-table--overdue",
+        "line-table--done",
+        "line-table--dim",
+        "line-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    LineTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        overflow-x: hidden;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .line-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .line-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .line-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .line-table--new { color: $success; text-style: bold; }
+        & > .line-table--overdue { color: $error; }
+        & > .line-table--done { color: $text-muted; text-style: strike; }
+        & > .line-table--dim { color: $text-disabled; }
+        & > .line-table--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="line_table.cursor_up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="line_table.cursor_down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="line_table.page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False, id="line_table.page_down"),
+        Binding("home", "cursor_first", "First", show=False, id="line_table.first"),
+        Binding("end", "cursor_last", "Last", show=False, id="line_table.last"),
+        Binding("enter", "activate", "Open", show=False, id="line_table.activate"),
+    ]
+
+    ASYNC_FILTER_ROWS = 200_000  # scans bigger than this run in a worker, in chunks
+    FILTER_CHUNK = 50_000  # about 5 ms of scanning between two looks at the keyboard
+
+    empty_message: reactive[str] = reactive("No rows")
+
+    class RowActivated(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, line_table: LineTable, key: Hashable) -> None:
+            self.line_table = line_table
+            self.key = key
+            super().__init__()
+
+        @property
+        def control(self) -> LineTable:
+            return self.line_table
+
+    class CursorMoved(Message):
+        """The row under the cursor changed (at most once per frame); key None: no rows."""
+
+        def __init__(self, line_table: LineTable, key: Hashable | None) -> None:
+            self.line_table = line_table
+            self.key = key
+            super().__init__()
+
+        @property
+        def control(self) -> LineTable:
+            return self.line_table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        sort_names: Sequence[str] = (),
+        empty_message: str = "No rows",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.columns: list[Column] = list(columns)
+        self.index = TableIndex(sort_names)
+        self._cursor = 0
+        self._layout_for: tuple[int, list[tuple[int, int, bool]], int] | None = None
+        self._header_for: tuple[int, tuple, Strip] | None = None
+        self._strips: LRUCache[tuple[Hashable, int], tuple[Row, int, Strip]] = LRUCache(1024)
+        self._styles: dict[int, Style] = {}
+        self._cursor_notice_pending = False
+        self._noticed_key: object = object()
+        self.set_reactive(LineTable.empty_message, empty_message)
+
+    # -- what the app calls --------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> Hashable | None:
+        row = self.cursor_row
+        return None if row is None else row.key
+
+    @property
+    def cursor_row(self) -> Row | None:
+        rows = self.index.visible_rows
+        return rows[self._cursor] if self._cursor < len(rows) else None
+
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    def replace_rows(self, rows: Iterable[Row], *, presorted: bool = False) -> None:
+        """Show `rows` instead (a list is adopted; see `TableIndex.replace_all`)."""
+        anchor = self._anchor()
+        self.index.replace_all(rows, presorted=presorted)
+        self._rows_changed(anchor, follow_key=False)
+
+    def upsert_rows(self, rows: Iterable[Row]) -> list[Hashable]:
+        """Insert or update rows by key. The cursor stays on its key and the top row stays
+        on top, so rows arriving above the viewport do not move what the user sees."""
+        anchor = self._anchor()
+        changed = self.index.upsert(rows)
+        if changed:
+            self._rows_changed(anchor, follow_key=True)
+        return changed
+
+    def remove_rows(self, keys: Iterable[Hashable]) -> list[Hashable]:
+        anchor = self._anchor()
+        removed = self.index.remove(keys)
+        if removed:
+            self._rows_changed(anchor, follow_key=True)
+        return removed
+
+    def flag_rows(self, keys: Iterable[Hashable], flag: int | str, on: bool = True) -> list[Hashable]:
+        """Set or clear a flag ("new", "overdue", "done", "dim") on rows by key."""
+        anchor = self._anchor()
+        changed = self.index.flag_many(keys, flag, on)
+        if changed:
+            self._rows_changed(anchor, follow_key=True)
+        return changed
+
+    def set_filter(self, text: str) -> None:
+        """Filter rows by words. Big scans run in an exclusive worker: each keystroke
+        cancels the previous scan, and cursor keys keep working while one runs."""
+        if self.index.filter_cost(text) <= self.ASYNC_FILTER_ROWS:
+            self.workers.cancel_group(self, _FILTER_GROUP)
+            anchor = self._anchor()
+            self.index.set_filter(text)
+            self._rows_changed(anchor, follow_key=False, keep_top=False)
+        else:
+            self.run_worker(self._filter_in_chunks(text), group=_FILTER_GROUP, exclusive=True)
+
+    def set_sort(self, name: str | None, reverse: bool = False) -> None:
+        anchor = self._anchor()
+        self.index.set_sort(name, reverse)
+        self._header_for = None
+        self._rows_changed(anchor, follow_key=False, keep_top=False)
+
+    def set_predicate(self, predicate: Callable[[Row], bool] | None) -> None:
+        anchor = self._anchor()
+        self.index.set_predicate(predicate)
+        self._rows_changed(anchor, follow_key=False, keep_top=False)
+
+    def move_cursor_to_key(self, key: Hashable) -> bool:
+        position = self.index.position_of(key)
+        if position is None:
+            return False
+        self._move_cursor(position)
+        return True
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        page = self._page()
+        self._scroll_rows(self.scroll_offset.y - page)
+        self._move_cursor(self._cursor - page)
+
+    def action_cursor_page_down(self) -> None:
+        page = self._page()
+        self._scroll_rows(self.scroll_offset.y + page)
+        self._move_cursor(self._cursor + page)
+
+    def action_cursor_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_cursor_last(self) -> None:
+        self._move_cursor(len(self.index.visible_rows) - 1)
+
+    def action_activate(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.RowActivated(self, key))
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._update_virtual_size()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_for = self._header_for = None
+        self._strips.clear()
+        self._update_virtual_size()
+        self._scroll_to_cursor()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        position = self.scroll_offset.y + offset.y - 1
+        if position < len(self.index.visible_rows):
+            self._move_cursor(position)
+            if event.chain >= 2:
+                self.action_activate()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # theme, focus: resolved styles are stale
+        self._styles.clear()
+        self._strips.clear()
+        self._header_for = None
+        self.refresh()
+
+    def watch_empty_message(self) -> None:
+        if not self.index.visible_rows:
+            self.refresh()
+
+    # -- the line API --------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header(width)
+        rows = self.index.visible_rows
+        if not rows:
+            return self._empty_line(y, width)
+        position = self.scroll_offset.y + y - 1
+        if position >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        row = rows[position]
+        state = row.flags | _CURSOR if position == self._cursor else row.flags
+        cached = self._strips.get((row.key, state))
+        if cached is not None and cached[0] is row and cached[1] == width:
+            return cached[2]
+        strip = Strip([Segment(self._line_text(row.cells, width), self._style(state))], width)
+        self._strips[(row.key, state)] = (row, width, strip)
+        return strip
+
+    def _line_text(self, cells: tuple[str, ...], width: int) -> str:
+        layout, used = self._layout(width)
+        parts = [fit(cells[i] if i < len(cells) else "", w, right) for i, w, right in layout]
+        return " " + " ".join(parts) + " " * (width - used)
+
+    def _header(self, width: int) -> Strip:
+        sort = self.index.sort
+        if self._header_for is not None and self._header_for[:2] == (width, sort):
+            return self._header_for[2]
+        layout, used = self._layout(width)
+        labels = []
+        for i, w, right in layout:
+            column = self.columns[i]
+            arrow = (" ▼" if sort[1] else " ▲") if sort[0] == column.key else ""
+            labels.append(fit(column.label + arrow, w, right))
+        text = " " + " ".join(labels) + " " * (width - used)
+        style = self.rich_style + self.get_component_rich_style("line-table--header")
+        strip = Strip([Segment(text, style)], width)
+        self._header_for = (width, sort, strip)
+        return strip
+
+    def _empty_line(self, y: int, width: int) -> Strip:
+        middle = 1 + max(0, self.size.height - 2) // 2
+        if y != middle or not self.empty_message:
+            return Strip.blank(width, self.rich_style)
+        text = one_line(self.empty_message, max(0, width - 2))
+        pad = max(0, width - cell_len(text))
+        line = " " * (pad // 2) + text + " " * (pad - pad // 2)
+        style = self.rich_style + self.get_component_rich_style("line-table--empty")
+        return Strip([Segment(line, style)], width)
+
+    def _style(self, state: int) -> Style:
+        style = self._styles.get(state)
+        if style is None:
+            style = self.rich_style
+            for bit, component in _FLAG_CLASSES:
+                if state & bit:
+                    style += self.get_component_rich_style(component)
+            if state & _CURSOR:
+                style += self.get_component_rich_style("line-table--cursor")
+            self._styles[state] = style
+        return style
+
+    def _layout(self, width: int) -> tuple[list[tuple[int, int, bool]], int]:
+        """(column index, width, right-justified) per shown column, and the cells used.
+        Computed once per width: a leading space, then columns one space apart."""
+        if self._layout_for is not None and self._layout_for[0] == width:
+            return self._layout_for[1], self._layout_for[2]
+        kept = list(enumerate(self.columns))
+
+        def needed(columns: list[tuple[int, Column]]) -> int:
+            return len(columns) + sum(c.width or c.min_width for _, c in columns)
+
+        while len(kept) > 1 and needed(kept) > width:
+            kept.remove(min(reversed(kept), key=lambda item: item[1].priority))
+        spare = max(0, width - needed(kept))
+        flexible = [c for _, c in kept if c.width is None]
+        flex_total = sum(c.flex for c in flexible) or 1
+        layout, given = [], 0
+        for i, column in kept:
+            w = column.width or column.min_width
+            if column.width is None:
+                share = spare * column.flex // flex_total
+                if column is flexible[-1]:
+                    share = spare - given
+                given += share
+                w += share
+            layout.append((i, w, column.justify == "right"))
+        if needed(kept) > width and layout:  # one column wider than the screen
+            layout[0] = (layout[0][0], max(0, width - 1), layout[0][2])
+        used = len(layout) + sum(w for _, w, _ in layout)
+        self._layout_for = (width, layout, used)
+        return layout, used
+
+    # -- cursor and scrolling ------------------------------------------------------------
+
+    def _page(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _move_cursor(self, position: int) -> None:
+        rows = self.index.visible_rows
+        if not rows:
+            return
+        position = max(0, min(position, len(rows) - 1))
+        old, self._cursor = self._cursor, position
+        if position != old:
+            self.refresh_line(old + 1)
+            self.refresh_line(position + 1)
+            self._cursor_moved()
+        self._scroll_to_cursor()
+
+    def _scroll_rows(self, top: int) -> None:
+        self.scroll_to(y=max(0, top), animate=False, force=True)
+
+    def _scroll_to_cursor(self) -> None:
+        top, page = self.scroll_offset.y, self._page()
+        if self._cursor < top:
+            self._scroll_rows(self._cursor)
+        elif self._cursor >= top + page:
+            self._scroll_rows(self._cursor - page + 1)
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(0, len(self.index.visible_rows) + 1)
+
+    def _anchor(self) -> tuple[Row | None, Row | None, int]:
+        """What the user is looking at: the cursor row, the top row, the cursor's line."""
+        rows, top = self.index.visible_rows, self.scroll_offset.y
+        cursor_row = rows[self._cursor] if self._cursor < len(rows) else None
+        top_row = rows[top] if top < len(rows) else None
+        return cursor_row, top_row, self._cursor - top
+
+    def _rows_changed(
+        self, anchor: tuple[Row | None, Row | None, int], follow_key: bool, keep_top: bool = True
+    ) -> None:
+        """Put the cursor back on its row and keep the view still after rows changed.
+
+        keep_top: the old top row stays on top (rows came or went around it); otherwise the
+        cursor keeps its screen line (filter, sort: the rows around it are new anyway).
+        """
+        cursor_row, top_row, cursor_line = anchor
+        index, rows = self.index, self.index.visible_rows
+        self._update_virtual_size()
+        position = None
+        if cursor_row is not None:
+            position = index.locate(cursor_row)
+            if position is None and follow_key:
+                position = index.position_of(cursor_row.key)
+        old_key = cursor_row.key if cursor_row is not None else None
+        if position is None:  # the cursor's row is gone: stay near where it was
+            position = min(self._cursor, len(rows) - 1) if keep_top else 0
+        self._cursor = max(0, position)
+        top = index.locate(top_row) if (keep_top and top_row is not None) else None
+        if top is None:
+            on_screen = 0 <= cursor_line < self._page()
+            top = self._cursor - cursor_line if on_screen else self.scroll_offset.y
+        self._scroll_rows(top)
+        self._scroll_to_cursor()
+        self.refresh()
+        if self.cursor_key != old_key:
+            self._cursor_moved()
+
+    async def _filter_in_chunks(self, text: str) -> None:
+        steps = self.index.iter_filter(text, self.FILTER_CHUNK)
+        while True:
+            anchor = self._anchor()  # taken before the step that may apply the result
+            if next(steps, None) is None:
+                break
+            await asyncio.sleep(0)  # let keys and frames through between chunks
+        self._rows_changed(anchor, follow_key=False, keep_top=False)
+
+    def _cursor_moved(self) -> None:
+        """Post CursorMoved after the next refresh: a held key posts one per frame."""
+        if not self._cursor_notice_pending:
+            self._cursor_notice_pending = True
+            self.call_after_refresh(self._notice_cursor)
+
+    def _notice_cursor(self) -> None:
+        self._cursor_notice_pending = False
+        key = self.cursor_key
+        if key != self._noticed_key:
+            self._noticed_key = key
+            self.post_message(self.CursorMoved(self, key))

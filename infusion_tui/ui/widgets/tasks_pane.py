@@ -1,0 +1,238 @@
+"""The task pane: every task in a table, edited from the keyboard, kept fresh by a poller.
+
+New tasks created elsewhere (Keap's OnNewTask) arrive through the tasks poller and are
+marked new; a task open in the form is left alone until the form closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from rich.text import Text
+from textual import on, work
+
+from infusion_tui.dates import local_now
+from infusion_tui.keap.errors import KeapError
+from infusion_tui.keap.models import Task, TaskDraft
+from infusion_tui.live import PollResult, tasks_poller
+from infusion_tui.rows import TASK_SORTS, task_row
+from infusion_tui.table_index import DONE
+from infusion_tui.ui.actions import bindings_for
+from infusion_tui.ui.messages import Synced, SyncFailed, TaskSaved, TaskToggleFailed
+from infusion_tui.ui.screens.task_form import TaskForm
+from infusion_tui.ui.widgets.feed_pane import FeedPane
+from infusion_tui.ui.widgets.line_table import Column, LineTable
+
+KEAP_TASK_TYPES = ("Call", "Email", "Appointment", "Fax", "Letter", "Other")
+SORT_LABELS = {"due": "due date", "priority": "priority", "title": "title", "created": "newest"}
+
+
+def _hide_done(row: Any) -> bool:
+    return not row.flags & DONE
+
+
+class TasksPane(FeedPane):
+    BINDINGS = bindings_for("tasks")
+    NOUN = "tasks"
+    COLUMNS = [
+        Column("done", "✓", width=1, priority=9),
+        Column("title", "Title", min_width=12, priority=10),
+        Column("type", "Type", width=11, priority=3),
+        Column("priority", "Priority", width=8, priority=4),
+        Column("due", "Due", width=22, priority=8),
+        Column("contact", "Contact", width=18, priority=2),
+    ]
+
+    def __init__(self, session, *, id: str = "tasks") -> None:
+        super().__init__(session, id=id)
+        self.tasks: dict[int, Task] = {}
+        self.new_ids: set[int] = set()
+        self.sort_name = "due"
+        self.hide_completed = False
+        self.editing_id: int | None = None
+        self._held_back: dict[int, Task] = {}  # server updates for the task open in the form
+        self.as_of: str | None = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.border_title = "Tasks"
+        table = self.table
+        table.set_sort(self.sort_name)
+        table.empty_message = "Loading tasks…"
+        self.refresh_info()
+
+    # -- loading and polling --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Paint from the cache at once, then sync with Keap in the background."""
+        session = self.session
+        store = session.store
+        if store is not None:
+            cached = store.load_tasks()
+            if cached:
+                self.show_tasks(cached)
+                synced = store.last_sync("tasks")
+                if synced is not None:
+                    self.as_of = local_now().fromtimestamp(synced).strftime("%H:%M")
+        poller = tasks_poller(
+            session.client, store, clock=session.clock,
+            interval=session.poll_interval, floor=session.poll_floor,
+        )
+        self.start_polling(poller)
+
+    def show_tasks(self, tasks: list[Task]) -> None:
+        now = local_now()
+        self.tasks = {t.id: t for t in tasks}
+        self.table.replace_rows([task_row(t, now, new=t.id in self.new_ids) for t in tasks])
+        self._update_empty_message()
+        self.refresh_info()
+
+    def apply_poll(self, result: PollResult[Task]) -> None:
+        if result.error is not None:
+            if not self.tasks:
+                self.table.empty_message = f"Could not load tasks: {result.error}"
+            self.post_message(SyncFailed("tasks", str(result.error)))
+            return
+        self.finish_progress()
+        self.as_of = None
+        if result.baseline:
+            self.show_tasks(result.baseline)
+        for task in result.new:
+            self.new_ids.add(task.id)
+        self.upsert_tasks([*result.new, *result.changed])
+        if result.new:
+            count = len(result.new)
+            self.notify(f"{count} new task{'s' if count != 1 else ''} from Keap", title="Tasks")
+        self.post_message(Synced("tasks"))
+
+    def upsert_tasks(self, tasks: list[Task]) -> None:
+        now = local_now()
+        rows = []
+        for task in tasks:
+            if task.id == self.editing_id:
+                self._held_back[task.id] = task  # applied when the form closes
+                continue
+            self.tasks[task.id] = task
+            rows.append(task_row(task, now, new=task.id in self.new_ids))
+        if rows:
+            self.table.upsert_rows(rows)
+        self._update_empty_message()
+        self.refresh_info()
+
+    def action_refresh(self) -> None:
+        self.poll_now(manual=True)
+
+    # -- the info line --------------------------------------------------------------------
+
+    def info_text(self) -> Text:
+        table = self.table
+        text = Text()
+        shown, total = len(table.index.visible), len(self.tasks)
+        text.append(f"{shown} of {total}" if shown != total else f"{total} tasks")
+        if self.new_ids:
+            text.append(f" · {len(self.new_ids)} new", style="bold")
+        text.append(f" · by {SORT_LABELS[self.sort_name]}")
+        if self.hide_completed:
+            text.append(" · done hidden")
+        if self.as_of:
+            text.append(f" · as of {self.as_of}")
+        text.append(" · ")
+        text.append_text(self.poll_state())
+        return text
+
+    def _update_empty_message(self) -> None:
+        query = self.filter_input.value
+        if query:
+            self.table.empty_message = f"No tasks match {query!r}"
+        elif self.tasks and self.hide_completed:
+            self.table.empty_message = "Every task is done. Press h to show completed tasks."
+        else:
+            self.table.empty_message = "No tasks yet. Press n to create one."
+
+    # -- sorting and hiding ---------------------------------------------------------------
+
+    def action_cycle_sort(self) -> None:
+        self.sort_name = TASK_SORTS[(TASK_SORTS.index(self.sort_name) + 1) % len(TASK_SORTS)]
+        self.table.set_sort(self.sort_name)
+        self.refresh_info()
+
+    def action_toggle_hide_completed(self) -> None:
+        self.hide_completed = not self.hide_completed
+        self.table.set_predicate(_hide_done if self.hide_completed else None)
+        self._update_empty_message()
+        self.refresh_info()
+
+    # -- the form -------------------------------------------------------------------------
+
+    def _types(self) -> list[str]:
+        seen = {t.type for t in self.tasks.values() if t.type}
+        return sorted(seen - set(KEAP_TASK_TYPES))
+
+    async def _save(self, draft: TaskDraft, original: Task | None) -> Task:
+        client = self.session.client
+        if original is None:
+            return await client.create_task(draft)
+        return await client.update_task(original.id, draft, original=original)
+
+    def action_new_task(self) -> None:
+        self.editing_id = None
+        form = TaskForm(None, save=self._save, types=self._types())
+        self.app.push_screen(form, self._form_closed)
+
+    def action_edit_task(self) -> None:
+        key = self.table.cursor_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is None:
+            self.notify("No task selected.", severity="warning")
+            return
+        self.editing_id = task.id
+        self.new_ids.discard(task.id)
+        self.app.push_screen(TaskForm(task, save=self._save, types=self._types()), self._form_closed)
+
+    @on(LineTable.RowActivated)
+    def _activated(self, event: LineTable.RowActivated) -> None:
+        event.stop()
+        self.action_edit_task()
+
+    def _form_closed(self, saved: Task | None) -> None:
+        editing, self.editing_id = self.editing_id, None
+        held = self._held_back.pop(editing, None) if editing is not None else None
+        if saved is not None:
+            created = saved.id not in self.tasks
+            self.upsert_tasks([saved])
+            self.table.move_cursor_to_key(saved.id)
+            self.notify(f"Task {'created' if created else 'saved'}: {saved.title}", markup=False)
+        elif held is not None:
+            self.upsert_tasks([held])
+
+    # -- completing -----------------------------------------------------------------------
+
+    def action_toggle_completed(self) -> None:
+        key = self.table.cursor_key
+        task = self.tasks.get(key) if key is not None else None
+        if task is None:
+            return
+        flipped = msgspec.structs.replace(task, completed=not task.is_completed)
+        self.upsert_tasks([flipped])  # optimistic: the mark shows at once
+        self._send_completed(task, flipped.is_completed)
+
+    @work(group="toggle", exit_on_error=False)
+    async def _send_completed(self, before: Task, completed: bool) -> None:
+        try:
+            saved = await self.session.client.set_completed(before.id, completed)
+        except KeapError as exc:
+            self.post_message(TaskToggleFailed(before, str(exc)))
+            return
+        self.post_message(TaskSaved(saved))
+
+    @on(TaskToggleFailed)
+    def _toggle_failed(self, event: TaskToggleFailed) -> None:
+        self.upsert_tasks([event.task])  # roll back
+        self.notify(f"Could not update “{event.task.title}”: {event.error}", severity="error",
+                    title="Not saved", markup=False)
+
+    @on(TaskSaved)
+    def _saved(self, event: TaskSaved) -> None:
+        self.upsert_tasks([event.task])
+
