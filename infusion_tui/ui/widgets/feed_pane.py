@@ -47,6 +47,7 @@ class FeedPane(Vertical):
     """Base for the panes; subclasses give columns, a poller and what to do with results."""
 
     COLUMNS: list[Column] = []
+    SORTS: tuple[str, ...] = ()
     NOUN = "items"
 
     def __init__(self, session: Session, *, id: str) -> None:
@@ -61,7 +62,7 @@ class FeedPane(Vertical):
         yield FilterInput(placeholder=f"Filter {self.NOUN}…  (esc clears)", id=f"{self.id}-filter",
                           classes="pane-filter")
         yield ProgressBar(id=f"{self.id}-progress", classes="pane-progress", show_eta=False)
-        yield LineTable(self.COLUMNS, id=f"{self.id}-table")
+        yield LineTable(self.COLUMNS, sort_names=self.SORTS, id=f"{self.id}-table")
 
     @property
     def table(self) -> LineTable:

@@ -308,7 +308,7 @@ class LineTable(ScrollView, can_focus=True):
     # -- the line API --------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # without the scrollbar
         if y == 0:
             return self._header(width)
         rows = self.index.visible_rows
@@ -348,7 +348,7 @@ class LineTable(ScrollView, can_focus=True):
         return strip
 
     def _empty_line(self, y: int, width: int) -> Strip:
-        middle = 1 + max(0, self.size.height - 2) // 2
+        middle = 1 + max(0, self.scrollable_content_region.height - 2) // 2
         if y != middle or not self.empty_message:
             return Strip.blank(width, self.rich_style)
         text = one_line(self.empty_message, max(0, width - 2))
@@ -382,14 +382,14 @@ class LineTable(ScrollView, can_focus=True):
         while len(kept) > 1 and needed(kept) > width:
             kept.remove(min(reversed(kept), key=lambda item: item[1].priority))
         spare = max(0, width - needed(kept))
-        flexible = [c for _, c in kept if c.width is None]
-        flex_total = sum(c.flex for c in flexible) or 1
+        flexible = [i for i, c in kept if c.width is None]
+        flex_total = sum(self.columns[i].flex for i in flexible) or 1
         layout, given = [], 0
         for i, column in kept:
             w = column.width or column.min_width
             if column.width is None:
                 share = spare * column.flex // flex_total
-                if column is flexible[-1]:
+                if i == flexible[-1]:
                     share = spare - given
                 given += share
                 w += share
@@ -403,7 +403,7 @@ class LineTable(ScrollView, can_focus=True):
     # -- cursor and scrolling ------------------------------------------------------------
 
     def _page(self) -> int:
-        return max(1, self.size.height - 1)
+        return max(1, self.scrollable_content_region.height - 1)
 
     def _move_cursor(self, position: int) -> None:
         rows = self.index.visible_rows

@@ -35,6 +35,7 @@ def _hide_done(row: Any) -> bool:
 class TasksPane(FeedPane):
     BINDINGS = bindings_for("tasks")
     NOUN = "tasks"
+    SORTS = TASK_SORTS
     COLUMNS = [
         Column("done", "✓", width=1, priority=9),
         Column("title", "Title", min_width=12, priority=10),

@@ -1,0 +1,203 @@
+"""The live orders feed (Keap's OnNewOrder): newest first, new orders highlighted until seen.
+
+Rows hold only display strings; the full order is read from the local store (or fetched)
+when the user opens it, so a feed of 100,000 orders stays small in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+
+from infusion_tui.dates import local_now
+from infusion_tui.display import money
+from infusion_tui.keap.errors import KeapError
+from infusion_tui.keap.models import Order
+from infusion_tui.live import PollResult, orders_poller
+from infusion_tui.rows import ORDER_SORTS, order_row
+from infusion_tui.table_index import NEW
+from infusion_tui.ui.actions import bindings_for
+from infusion_tui.ui.messages import Synced, SyncFailed
+from infusion_tui.ui.screens.order_details import OrderDetails
+from infusion_tui.ui.widgets.feed_pane import FeedPane
+from infusion_tui.ui.widgets.line_table import Column, LineTable
+
+CSV_HEADER = ("created", "order id", "contact", "company", "total", "paid / due", "status")
+
+
+class OrdersPane(FeedPane):
+    BINDINGS = bindings_for("orders")
+    NOUN = "orders"
+    SORTS = ORDER_SORTS
+    COLUMNS = [
+        Column("time", "Time", width=20, priority=9),
+        Column("id", "Order", width=6, justify="right", priority=10),
+        Column("contact", "Contact", min_width=10, priority=8),
+        Column("company", "Company", width=16, priority=3),
+        Column("total", "Total", width=10, justify="right", priority=7),
+        Column("paid", "Paid / due", width=21, justify="right", priority=2),
+        Column("status", "Status", width=6, priority=5),
+    ]
+
+    def __init__(self, session, *, id: str = "orders") -> None:
+        super().__init__(session, id=id)
+        self.new_ids: set[int] = set()
+        self.count = 0
+        self._today: dict[int, float] = {}  # today's orders: id -> total, for the daily total
+        self._today_date = local_now().date()
+        self._small: dict[int, Order] = {}  # only without a store: the orders themselves
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.border_title = "Orders"
+        self.table.set_sort("newest")
+        self.table.empty_message = "Waiting for orders…"
+        self.refresh_info()
+
+    # -- loading and polling --------------------------------------------------------------
+
+    def start(self) -> None:
+        session = self.session
+        store = session.store
+        if store is not None:
+            self.add_orders(store.load_orders(), new=False)
+        poller = orders_poller(
+            session.client, store, clock=session.clock,
+            interval=session.poll_interval, floor=session.poll_floor,
+        )
+        self.start_polling(poller)
+
+    def add_orders(self, orders: list[Order], *, new: bool) -> None:
+        if not orders:
+            return
+        now = local_now()
+        if now.date() != self._today_date:  # a new day: yesterday's orders leave the total
+            self._today.clear()
+            self._today_date = now.date()
+        rows = []
+        for order in orders:
+            if new:
+                self.new_ids.add(order.id)
+            if self.session.store is None:
+                self._small[order.id] = order
+            created = order.creation_date
+            if created is not None and created.astimezone(now.tzinfo).date() == self._today_date:
+                self._today[order.id] = order.total or 0.0
+            rows.append(order_row(order, now, new=order.id in self.new_ids))
+        self.table.upsert_rows(rows)
+        self.count = len(self.table.index)
+        self.refresh_info()
+
+    def apply_poll(self, result: PollResult[Order]) -> None:
+        if result.error is not None:
+            if not self.count:
+                self.table.empty_message = f"Could not load orders: {result.error}"
+            self.post_message(SyncFailed("orders", str(result.error)))
+            return
+        self.finish_progress()
+        self.add_orders(result.baseline, new=False)
+        self.add_orders(result.new, new=True)
+        if result.new:
+            self._announce(result.new)
+        if not self.count:
+            self.table.empty_message = "No orders yet. New orders appear here as they arrive."
+        self.post_message(Synced("orders"))
+
+    def _announce(self, orders: list[Order]) -> None:
+        count = len(orders)
+        total = sum(o.total or 0.0 for o in orders)
+        self.notify(f"{count} new order{'s' if count != 1 else ''}, {money(total)}", title="Orders")
+        if self.session.extras.get("bell"):
+            self.app.bell()
+
+    def action_refresh(self) -> None:
+        self.poll_now(manual=True)
+
+    def action_toggle_pause(self) -> None:
+        if self.poller is None:
+            return
+        if self.poller.paused:
+            self.poller.resume()
+            self.notify("Live feed resumed.")
+        else:
+            self.poller.pause()
+            self.notify("Live feed paused. Press p to resume.")
+        self.refresh_info()
+
+    # -- seen, details, copy, export ------------------------------------------------------
+
+    @on(LineTable.CursorMoved)
+    def _seen(self, event: LineTable.CursorMoved) -> None:
+        if event.key in self.new_ids and self.has_focus_within:
+            self.new_ids.discard(event.key)
+            self.table.flag_rows([event.key], "new", False)
+            self.refresh_info()
+
+    @on(LineTable.RowActivated)
+    def _activated(self, event: LineTable.RowActivated) -> None:
+        event.stop()
+        self.action_open_details()
+
+    def action_open_details(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self._open(int(key))
+
+    @work(group="details", exclusive=True, exit_on_error=False)
+    async def _open(self, order_id: int) -> None:
+        order = self._small.get(order_id)
+        store = self.session.store
+        if order is None and store is not None:
+            order = await asyncio.to_thread(store.load_order, order_id)
+        if order is None:
+            try:
+                order = await self.session.client.get_order(order_id)
+            except KeapError as exc:
+                self.notify(f"Could not open order #{order_id}: {exc}", severity="error", markup=False)
+                return
+        await self.app.push_screen(OrderDetails(order, local_now()))
+
+    def action_copy_id(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        self.app.copy_to_clipboard(str(key))  # OSC 52: works over SSH too
+        self.notify(f"Copied order id {key}")
+
+    def action_export_csv(self) -> None:
+        rows = [self.table.index.get(key) for key in self.table.index.visible]
+        folder = Path(self.session.extras.get("export_dir") or Path.cwd())
+        path = folder / f"orders-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(CSV_HEADER)
+                writer.writerows(row.cells for row in rows if row is not None)
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror}", severity="error", markup=False)
+            return
+        self.notify(f"Exported {len(rows)} orders to {path}", title="Export", markup=False, timeout=10)
+
+    # -- the info line --------------------------------------------------------------------
+
+    def info_text(self) -> Text:
+        text = Text()
+        shown = len(self.table.index.visible)
+        text.append(f"{shown} of {self.count}" if shown != self.count else f"{self.count} orders")
+        if self.new_ids:
+            text.append(f" · {len(self.new_ids)} new", style="bold")
+        text.append(f" · today {money(sum(self._today.values()))}")
+        text.append(" · ")
+        text.append_text(self.poll_state())
+        self.border_title = f"Orders · {len(self.new_ids)} new" if self.new_ids else "Orders"
+        return text
+
+    def new_flag(self, key: int) -> bool:
+        row = self.table.index.get(key)
+        return bool(row and row.flags & NEW)
