@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -22,8 +23,9 @@ def sb():
     return Sandbox(seed=7, api_key="good-key", clock=FakeClock())
 
 
-def settings_for(sb, **flags):
-    return load_settings({"base_url": sb.base_url_for(ORIGIN), **flags}, {})
+def settings_for(sb, **changes):
+    # Built in code, not parsed: plain http to a non-loopback name is refused from the CLI.
+    return dataclasses.replace(load_settings({}, {}), base_url=sb.base_url_for(ORIGIN), **changes)
 
 
 def api_calls(sb):
@@ -41,8 +43,10 @@ async def test_api_key_client(sb):
 
 async def test_budget_follows_settings(sb):
     client = await open_client(settings_for(sb), Credential.from_api_key("k"), store=None, transport=sb.transport())
-    s = load_settings({"base_url": sb.base_url_for(ORIGIN)}, {})
-    assert client.budget.calls == s.calls_per_minute
+    assert client.budget.calls == 100
+    await client.aclose()
+    client = await open_client(settings_for(sb, calls_per_minute=7), Credential.from_api_key("k"), store=None)
+    assert client.budget.calls == 7
     await client.aclose()
 
 

@@ -97,6 +97,7 @@ async def test_wrong_shape_lists_and_single_objects(client, sb):
 
 
 async def test_expire_token_then_refresh_recovers(client, sb):
+    del client.headers["X-Keap-API-Key"]  # bearer only
     token = sb.issue_access_token()
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     sb.faults.add(Fault("expire_token", path=TASKS))

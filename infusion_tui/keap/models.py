@@ -137,7 +137,7 @@ class Product(msgspec.Struct, **_STRUCT):
 class SubscriptionPlan(msgspec.Struct, **_STRUCT):
     id: int | None = None
     active: bool | None = None
-    cycle: str | None = None
+    cycle: int | str | None = None
     frequency: int | str | None = None
     number_of_cycles: int | str | None = None
     subscription_plan_index: int | None = None

@@ -14,8 +14,10 @@ import asyncio
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import uvicorn
+if TYPE_CHECKING:
+    import uvicorn
 
 HOST = "127.0.0.1"
 
@@ -33,6 +35,8 @@ class ServerThread:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, port: int = 0) -> int:
+        import uvicorn  # only here: in-process (demo) use never pays for it
+
         if self.running:
             raise RuntimeError(f"sandbox already serving on port {self.port}")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -133,9 +133,9 @@ class TaskForm(ModalScreen["Task | None"]):
     TaskForm Checkbox { border: none; padding: 0; height: 1; background: transparent; }
     TaskForm .error { color: $text-error; display: none; }
     TaskForm .error.-shown { display: block; }
-    TaskForm #status { height: auto; color: $text-muted; }
+    TaskForm #status { display: none; height: auto; margin-bottom: 1; }
     TaskForm #status.error { display: block; color: $text-error; }
-    TaskForm #status.saving { color: $text-accent; }
+    TaskForm #status.saving { display: block; color: $text-accent; text-style: bold; }
     """
 
     BINDINGS = [

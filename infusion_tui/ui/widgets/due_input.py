@@ -20,7 +20,7 @@ from textual.widgets import Input, Static
 from infusion_tui.dates import DueDateError, describe_due, parse_due
 from infusion_tui.keap.models import format_keap_datetime
 
-PLACEHOLDER = "tomorrow 9am, fri 17:00, +3d, 2026-12-24 17:00 — empty = none"
+PLACEHOLDER = "tomorrow 9am, fri 17:00, +3d, 2026-12-24 17:00"
 
 
 class DueInput(Vertical):
