@@ -6,9 +6,11 @@ The UI receives one `Session` and never builds HTTP clients itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from infusion_tui.clock import REAL_CLOCK, Clock
+from infusion_tui.dates import local_zone
 
 if TYPE_CHECKING:
     from infusion_tui.keap import KeapClient
@@ -29,6 +31,10 @@ class Session:
     calls_per_minute: int = 100
     sandbox: Any = None             # the in-process sandbox in demo mode
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def local_now(self) -> datetime:
+        """Now on the session's clock, in the user's zone (tests drive it; snapshots pin it)."""
+        return datetime.fromtimestamp(self.clock.now(), local_zone())
 
     async def close(self) -> None:
         await self.client.aclose()

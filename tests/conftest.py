@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import keyring
 import keyring.backend
 import keyring.errors
@@ -46,6 +48,8 @@ def isolated_home(tmp_path, monkeypatch):
         monkeypatch.setenv(name, str(path))
     for name in ("KEAP_API_KEY", "INFUSION_TUI_PROFILE", "INFUSION_TUI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")  # dates on screen are the same on every machine
+    time.tzset()
     return home
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from pathlib import Path
 
+from textual import events
 from textual.worker import WorkerState
 
 from infusion_tui.table_index import DONE
@@ -156,20 +158,27 @@ async def test_filter_narrows_and_keeps_the_cursor_row() -> None:
 
 
 async def test_big_filter_runs_in_a_worker_and_the_cursor_still_moves() -> None:
-    app = LineTableApp(rows=[order_row(i) for i in range(3000)])
+    app = LineTableApp(rows=[order_row(i) for i in range(30_000)])
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(LineTable)
-        table.ASYNC_FILTER_ROWS, table.FILTER_CHUNK = 100, 1  # force the chunked path
+        table.ASYNC_FILTER_ROWS, table.FILTER_CHUNK = 100, 1  # force a long chunked scan
         table.set_filter("turing")
         table.set_filter("alan turing")  # typing on: the first scan is cancelled
-        worker = next(iter(app.workers))
-        await pilot.press("down", "down")
-        assert worker.state == WorkerState.RUNNING  # still scanning, yet the cursor moved
-        assert table.cursor_key == 1002
+        workers = list(app.workers)
+        assert len(workers) == 2 and workers[0].is_cancelled and not workers[1].is_cancelled
+        for _ in range(2):
+            app.post_message(events.Key("down", None))
+        for _ in range(50):  # a few turns of the loop, far shorter than the scan
+            await asyncio.sleep(0)
+            if table.cursor_key == 1002:
+                break
+        assert table.cursor_key == 1002  # the keys were handled ...
+        assert workers[-1].state == WorkerState.RUNNING  # ... while the scan still runs
+        assert table.index.filter_text == ""
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert table.index.filter_text == "alan turing"
-        assert len(table.index.visible) == 200 and "Alan Turing" in first_row_text(table)
+        assert len(table.index.visible) == 2000 and "Alan Turing" in first_row_text(table)
 
 
 async def test_sort_shows_an_arrow_and_orders_rows() -> None:

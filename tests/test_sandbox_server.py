@@ -46,7 +46,7 @@ async def test_drop_closes_the_connection_without_a_response(sb):
 
 
 async def test_timeout_fault_over_the_socket_uses_the_client_timeout(sb):
-    sb.faults.add(Fault("timeout", path="/crm/rest/v1/orders", delay=3.0))
+    sb.faults.add(Fault("timeout", path="/crm/rest/v1/orders", delay=0.5))
     with sb.serve() as base_url:
         async with httpx.AsyncClient(headers={"X-Keap-API-Key": sb.api_key}, timeout=0.1) as c:
             with pytest.raises(httpx.ReadTimeout):

@@ -66,7 +66,7 @@ class RecordingSave:
 class TaskFormApp(App[None]):
     """Opens the task form on mount; every result it dismisses with lands in `results`."""
 
-    CSS = "Screen { background: $background; } #host { color: $text-muted; }"
+    CSS = "#host { color: $text-muted; }"  # (a `Screen` rule here would also paint the modals opaque)
 
     def __init__(
         self,

@@ -27,13 +27,13 @@ class ConfirmScreen(ModalScreen[bool]):
         width: 56;
         max-width: 100%;
         height: auto;
-        border: thick $warning;
+        border: round $warning;
         background: $surface;
         padding: 1 2 0 2;
     }
-    ConfirmScreen #confirm-question { width: 1fr; margin-bottom: 1; }
-    ConfirmScreen #confirm-keys { color: $text-muted; }
-    ConfirmScreen #confirm-buttons { height: auto; align-horizontal: right; }
+    ConfirmScreen #confirm-question { width: 1fr; }
+    ConfirmScreen #confirm-keys { color: $text-muted; margin-bottom: 1; }
+    ConfirmScreen #confirm-row { height: auto; margin-bottom: 1; align-horizontal: right; }
     ConfirmScreen Button { margin-left: 2; min-width: 12; }
     """
 
@@ -53,10 +53,10 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             yield Static(self._question, id="confirm-question")
-            with Horizontal(id="confirm-buttons"):
+            yield Static(Text(f"y {self._yes.lower()} · n/esc {self._no.lower()}"), id="confirm-keys")
+            with Horizontal(id="confirm-row"):
                 yield Button(Text(self._no), id="confirm-no", variant="primary", compact=True)
                 yield Button(Text(self._yes), id="confirm-yes", variant="error", compact=True)
-            yield Static(Text(f"y {self._yes.lower()} · n/esc {self._no.lower()}"), id="confirm-keys")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

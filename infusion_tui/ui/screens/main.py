@@ -11,7 +11,6 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from infusion_tui.dates import local_now
 from infusion_tui.session import Session
 from infusion_tui.ui.messages import Synced, SyncFailed
 from infusion_tui.ui.widgets.orders_pane import OrdersPane
@@ -49,7 +48,7 @@ class MainScreen(Screen[None]):
     @on(Synced)
     def _synced(self, event: Synced) -> None:
         status = self.query_one(StatusLine)
-        status.synced = f"synced {local_now().strftime('%H:%M:%S')}"
+        status.synced = f"synced {self.session.local_now().strftime('%H:%M:%S')}"
         status.error = ""
         status.offline = False
         self.sub_title = f"{self.session.profile} · {self.session.label} · connected"

@@ -53,10 +53,23 @@ class FieldError(ValueError):
     """A field's value cannot be sent; the message says why, for the line under the field."""
 
 
+# Control characters are shown as their Unicode pictures (ESC → ␛) the moment they arrive:
+# neither Rich nor Textual strips ESC, so a pasted or server-sent escape sequence would
+# otherwise reach the terminal and recolour or move things outside the form.
+_PICTURES = {c: chr(0x2400 + c) for c in range(32)} | {0x7F: "\u2421"} | {c: "\u2426" for c in range(0x80, 0xA0)}
+_PICTURES_MULTILINE = {c: p for c, p in _PICTURES.items() if chr(c) not in "\n\t\r"}
+
+
+def visible_controls(text: str, *, multiline: bool = False) -> str:
+    """`text` with each control character replaced by a visible picture (keeps newlines/tabs if multiline)."""
+    return text.translate(_PICTURES_MULTILINE if multiline else _PICTURES)
+
+
 def _refuse_controls(text: str, what: str, allowed: str = "") -> None:
     for i, ch in enumerate(text, 1):
-        if unicodedata.category(ch) == "Cc" and ch not in allowed:
-            raise FieldError(f"{what} contains a control character ({ch!r} at position {i}): remove it")
+        if (unicodedata.category(ch) == "Cc" and ch not in allowed) or "\u2400" <= ch <= "\u2426":
+            shown = visible_controls(ch)
+            raise FieldError(f"{what} contains a control character ({shown} at position {i}): remove it")
 
 
 def clean_title(raw: str) -> str:
@@ -110,6 +123,12 @@ def parse_priority(raw: str) -> int | None:
         raise FieldError(f"Priority {key} is out of range: {_PRIORITY_HELP}")
     shown = key if len(key) <= 20 else key[:20] + "…"
     raise FieldError(f"Could not read priority '{shown}': {_PRIORITY_HELP}")
+
+
+def _input(value: str, id: str, placeholder: str, suggestions: Sequence[str] = ()) -> Input:
+    # select_on_focus off: refocusing after a failed save must not select (and so replace) the text
+    suggester = SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+    return Input(value, placeholder=placeholder, id=id, compact=True, select_on_focus=False, suggester=suggester)
 
 
 class TaskForm(ModalScreen["Task | None"]):
@@ -184,21 +203,18 @@ class TaskForm(ModalScreen["Task | None"]):
             dialog.can_focus = False
             dialog.border_title = "New task" if task is None else f"Edit task #{task.id}"
             with Vertical(id="fields"):
-                yield self._row("title", "Title *", Input(
-                    (task.title or "") if task else "", id="title", compact=True, placeholder="What needs doing?"))
+                yield self._row("title", "Title *", _input(
+                    visible_controls(task.title or "") if task else "", "title", "What needs doing?"))
                 yield self._row("description", "Description", TextArea(
-                    (task.description or "") if task else "", id="description", compact=True, soft_wrap=True,
-                    show_line_numbers=False, tab_behavior="focus", placeholder="Notes (optional)"))
-                yield self._row("type", "Type", Input(
-                    (task.type or "") if task else "", id="type", compact=True,
-                    placeholder=", ".join(KEAP_TYPES) + " or your own",
-                    suggester=SuggestFromList(self._types, case_sensitive=False)))
-                yield self._row("priority", "Priority", Input(
-                    format_priority(task.priority) if task else "", id="priority", compact=True,
-                    placeholder="1 low · 2 medium · 3 high · empty = none",
-                    suggester=SuggestFromList(
-                        [format_priority(n) for n in PRIORITY_WORDS] + [*PRIORITY_WORDS.values(), "none"],
-                        case_sensitive=False)))
+                    visible_controls(task.description or "", multiline=True) if task else "", id="description",
+                    compact=True, soft_wrap=True, tab_behavior="focus", placeholder="Notes (optional)"))
+                yield self._row("type", "Type", _input(
+                    visible_controls(task.type or "") if task else "", "type",
+                    ", ".join(KEAP_TYPES) + " or your own", self._types))
+                yield self._row("priority", "Priority", _input(
+                    format_priority(task.priority) if task else "", "priority",
+                    "1 low · 2 medium · 3 high · empty = none",
+                    [*(format_priority(n) for n in PRIORITY_WORDS), *PRIORITY_WORDS.values(), "none"]))
                 yield self._row("due", "Due", DueInput(due_text, now=self._now))
                 if task is not None:
                     yield self._row("completed", "", Checkbox("Completed", bool(task.completed), id="completed"))
@@ -286,7 +302,18 @@ class TaskForm(ModalScreen["Task | None"]):
     @on(Input.Changed)
     @on(TextArea.Changed)
     @on(Checkbox.Changed)
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed | TextArea.Changed | Checkbox.Changed) -> None:
+        widget = event.control
+        if isinstance(widget, Input) and (shown := visible_controls(widget.value)) != widget.value:
+            widget.value = shown  # one picture per character: the cursor stays where it was
+            return
+        if isinstance(widget, TextArea):
+            text = widget.text
+            if (shown := visible_controls(text, multiline=True)) != text:
+                cursor = widget.cursor_location
+                widget.text = shown
+                widget.cursor_location = cursor
+                return
         if self._attempted and not self._saving:
             self._collect(focus=False)
 

@@ -37,7 +37,7 @@ class DueInput(Vertical):
         self._value, self._now, self._input_id = value, now, input_id
 
     def compose(self) -> ComposeResult:
-        yield Input(self._value, placeholder=PLACEHOLDER, id=self._input_id, compact=True)
+        yield Input(self._value, placeholder=PLACEHOLDER, id=self._input_id, compact=True, select_on_focus=False)
         yield Static(id=f"{self._input_id}-hint", classes="due-hint")
 
     def on_mount(self) -> None:

@@ -13,6 +13,7 @@ cells come from `make_row` (escape codes removed) and are never parsed as markup
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -224,7 +225,7 @@ class LineTable(ScrollView, can_focus=True):
             self.index.set_filter(text)
             self._rows_changed(anchor, follow_key=False, keep_top=False)
         else:
-            self.run_worker(self._filter_in_chunks(text), group=_FILTER_GROUP, exclusive=True)
+            self.run_worker(partial(self._filter_in_chunks, text), group=_FILTER_GROUP, exclusive=True)
 
     def set_sort(self, name: str | None, reverse: bool = False) -> None:
         anchor = self._anchor()

@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on, work
 
-from infusion_tui.dates import local_now
 from infusion_tui.display import money
 from infusion_tui.keap.errors import KeapError
 from infusion_tui.keap.models import Order
@@ -49,7 +48,7 @@ class OrdersPane(FeedPane):
         self.new_ids: set[int] = set()
         self.count = 0
         self._today: dict[int, float] = {}  # today's orders: id -> total, for the daily total
-        self._today_date = local_now().date()
+        self._today_date = self.session.local_now().date()
         self._small: dict[int, Order] = {}  # only without a store: the orders themselves
 
     def on_mount(self) -> None:
@@ -75,7 +74,7 @@ class OrdersPane(FeedPane):
     def add_orders(self, orders: list[Order], *, new: bool) -> None:
         if not orders:
             return
-        now = local_now()
+        now = self.session.local_now()
         if now.date() != self._today_date:  # a new day: yesterday's orders leave the total
             self._today.clear()
             self._today_date = now.date()
@@ -160,7 +159,7 @@ class OrdersPane(FeedPane):
             except KeapError as exc:
                 self.notify(f"Could not open order #{order_id}: {exc}", severity="error", markup=False)
                 return
-        await self.app.push_screen(OrderDetails(order, local_now()))
+        await self.app.push_screen(OrderDetails(order, self.session.local_now()))
 
     def action_copy_id(self) -> None:
         key = self.table.cursor_key

@@ -6,13 +6,13 @@ marked new; a task open in the form is left alone until the form closes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from rich.text import Text
 from textual import on, work
 
-from infusion_tui.dates import local_now
 from infusion_tui.keap.errors import KeapError
 from infusion_tui.keap.models import Task, TaskDraft
 from infusion_tui.live import PollResult, tasks_poller
@@ -75,7 +75,7 @@ class TasksPane(FeedPane):
                 self.show_tasks(cached)
                 synced = store.last_sync("tasks")
                 if synced is not None:
-                    self.as_of = local_now().fromtimestamp(synced).strftime("%H:%M")
+                    self.as_of = datetime.fromtimestamp(synced).strftime("%H:%M")
         poller = tasks_poller(
             session.client, store, clock=session.clock,
             interval=session.poll_interval, floor=session.poll_floor,
@@ -83,7 +83,7 @@ class TasksPane(FeedPane):
         self.start_polling(poller)
 
     def show_tasks(self, tasks: list[Task]) -> None:
-        now = local_now()
+        now = self.session.local_now()
         self.tasks = {t.id: t for t in tasks}
         self.table.replace_rows([task_row(t, now, new=t.id in self.new_ids) for t in tasks])
         self._update_empty_message()
@@ -108,7 +108,7 @@ class TasksPane(FeedPane):
         self.post_message(Synced("tasks"))
 
     def upsert_tasks(self, tasks: list[Task]) -> None:
-        now = local_now()
+        now = self.session.local_now()
         rows = []
         for task in tasks:
             if task.id == self.editing_id:
@@ -178,7 +178,7 @@ class TasksPane(FeedPane):
 
     def action_new_task(self) -> None:
         self.editing_id = None
-        form = TaskForm(None, save=self._save, types=self._types())
+        form = TaskForm(None, save=self._save, types=self._types(), now=self.session.local_now)
         self.app.push_screen(form, self._form_closed)
 
     def action_edit_task(self) -> None:
@@ -189,7 +189,7 @@ class TasksPane(FeedPane):
             return
         self.editing_id = task.id
         self.new_ids.discard(task.id)
-        self.app.push_screen(TaskForm(task, save=self._save, types=self._types()), self._form_closed)
+        self.app.push_screen(TaskForm(task, save=self._save, types=self._types(), now=self.session.local_now), self._form_closed)
 
     @on(LineTable.RowActivated)
     def _activated(self, event: LineTable.RowActivated) -> None:
