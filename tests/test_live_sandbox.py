@@ -6,6 +6,7 @@ Timing claims are checked where they matter: in `sb.requests`, i.e. at the serve
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import datetime, timezone
 
 import pytest
@@ -206,7 +207,22 @@ async def test_concurrent_polls_send_one_request(sb, client, clock):
     assert len(order_polls(sb)) == 1
 
 
-async def test_hammering_manual_refresh_stays_within_the_budget(sb, client, clock):
+class SteppingClock(FakeClock):
+    """A FakeClock whose every sleep moves time. At epoch ~1.8e9 one float step is ~2.4e-7 s,
+    so FakeClock.advance(1e-9) is a no-op, and CallBudget's wait loop (whose waits end in
+    `+ _EDGE` rounding residue) can then sleep "1e-12 s" forever. Reported to the lead."""
+
+    def advance(self, seconds: float) -> None:
+        before = self._now
+        super().advance(seconds)
+        if seconds > 0 and self._now == before:
+            self._now = math.nextafter(before, math.inf)
+
+
+async def test_hammering_manual_refresh_stays_within_the_budget():
+    clock = SteppingClock()
+    sb = Sandbox(seed=7, clock=clock, n_orders=40)
+    client = KeapClient(sb.base_url_for(), ApiKeyAuth(sb.api_key), transport=sb.transport(), clock=clock)
     poller = orders_poller(client, clock=clock)
     results = [await poller.poll(manual=True) for _ in range(500)]
     assert all(r.ok for r in results)
@@ -214,6 +230,7 @@ async def test_hammering_manual_refresh_stays_within_the_budget(sb, client, cloc
     assert sb.max_calls_in_window(60) <= 100
     assert len(order_polls(sb)) == 500
     assert poller.seconds_until_next() == 120  # the last manual poll reset the timer
+    await client.aclose()
 
 
 async def test_pause_and_resume(sb, client, clock):

@@ -136,18 +136,19 @@ class FeedPane(Vertical):
         text = Text()
         if poller is None:
             return text
+        left = int(poller.seconds_until_next() + 0.5)
+        countdown = f"{left // 60}:{left % 60:02d}"
         if poller.paused:
-            text.append("⏸ paused", style="bold")
+            text.append("⏸ paused (p resumes)", style="bold")
         elif poller.busy:
             text.append("checking…")
+        elif poller.last_error is not None:
+            text.append(f"⚠ retrying in {countdown}", style="bold")
         else:
-            left = int(poller.seconds_until_next() + 0.5)
-            text.append(f"next check in {left // 60}:{left % 60:02d}")
+            text.append(f"next check in {countdown}")
         if poller.last_error is not None:
-            text.append("  ·  ")
-            text.append(literal(str(poller.last_error)), style="bold")
-            if poller.failures:
-                text.append(f" (retrying, attempt {poller.failures + 1})")
+            text.append(" — ")
+            text.append(literal(str(poller.last_error)))
         return text
 
     def refresh_info(self) -> None:
