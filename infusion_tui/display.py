@@ -32,14 +32,20 @@ def when(value: datetime | None, now: datetime, *, past: bool = False) -> str:
     rel = relative(value, now)
     if past and rel.startswith("overdue "):
         rel = f"{rel.removeprefix('overdue ')} ago"
-    return f"{rel} · {short_absolute(value, now)}"
+    absolute = short_absolute(value, now)
+    if rel in ("today", "yesterday", "tomorrow") or absolute[:3] in _DAY_NAMES:
+        absolute = absolute.split(" ")[-1]  # 'yesterday · Thu 20:09' says the day twice
+    return f"{rel} · {absolute[:5] if absolute[2:3] == ':' else absolute}"
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def priority_label(priority: int | None) -> str:
+    """'High' for 3: words read faster than numbers in a table (the form shows both)."""
     if priority is None:
         return "—"
-    word = PRIORITY_WORDS.get(priority)
-    return f"{priority} {word}" if word else str(priority)
+    return PRIORITY_WORDS.get(priority, str(priority))
 
 
 def task_contact(task: Task) -> str:

@@ -39,7 +39,7 @@ async def test_a_day_of_orders_each_delivered_exactly_once(tmp_path):
     delivered: list[int] = []
     last_stamp: list[str] = []
 
-    async def run_until(end: float) -> None:
+    async def run_until(end: float):
         poller = orders_poller(client, store, clock=clock, interval=INTERVAL)
         stop = asyncio.Event()
 
@@ -51,6 +51,9 @@ async def test_a_day_of_orders_each_delivered_exactly_once(tmp_path):
             if result.new:
                 last_stamp[:] = [sb.orders[result.new[-1].id]["creation_date"]]
             assert len(poller.cursor.ids) <= 4  # memory stays flat: only ids at the newest stamp
+            if clock.now() >= end:
+                stop.set()
+                return
             roll = rng.random()
             if roll < 0.1 and last_stamp:
                 sb.add_order(creation_date=last_stamp[0])  # a late tie with a delivered order
@@ -58,20 +61,22 @@ async def test_a_day_of_orders_each_delivered_exactly_once(tmp_path):
                 clock.advance(rng.uniform(0, INTERVAL))  # between polls: does not shorten a gap
                 for _ in range(rng.choice((1, 1, 2))):
                     sb.add_order()
-            if clock.now() >= end:
-                stop.set()
 
         await run_forever(poller, on_result, clock, stop=stop)
+        return poller, on_result
 
     await run_until(start + 12 * HOUR)
     clock.advance(2 * HOUR)  # closed: the sandbox keeps creating orders
-    await run_until(start + 24 * HOUR)
+    poller, on_result = await run_until(start + 24 * HOUR)
+    clock.advance(INTERVAL)  # one last look; time stands still from here, so no more arrivals
+    everything = set(sb.orders)
+    on_result(await poller.poll())
     await client.aclose()
 
-    expected = set(sb.orders) - baseline_ids
+    expected = everything - baseline_ids
     assert len(delivered) == len(set(delivered)), "an order was shown twice"
     assert set(delivered) == expected, f"missed {sorted(expected - set(delivered))}"
-    assert store.count_orders() == len(sb.orders)
+    assert store.count_orders() == len(everything)
 
     polls = [r.time for r in sb.requests if r.path.endswith("/orders") and r.query.get("offset") == "0"]
     gaps = [b - a for a, b in zip(polls, polls[1:])]

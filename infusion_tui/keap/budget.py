@@ -64,6 +64,7 @@ class CallBudget:
     async def acquire(self) -> None:
         """Wait for a free slot and count one call, stamped now."""
         await self._grant()
+        self._in_flight -= 1
         self._done.append(self.clock.monotonic())
 
     @asynccontextmanager
@@ -85,7 +86,8 @@ class CallBudget:
                     self._released.clear()
                     await self._released.wait()
                 elif wait > 0:
-                    await self.clock.sleep(wait)
+                    # never less than _EDGE: a fake clock at 1.8e9 s cannot move by 1e-13
+                    await self.clock.sleep(max(wait, _EDGE))
                 else:
                     break
             self._in_flight += 1
@@ -101,8 +103,7 @@ class CallBudget:
         return wait
 
     def _prune(self, now: float) -> None:
-        horizon = now - self.period - _EDGE
-        while self._done and self._done[0] <= horizon:
+        while self._done and self._done[0] + self.period + _EDGE <= now:
             self._done.popleft()
 
     # -- listening to Keap ---------------------------------------------------------------

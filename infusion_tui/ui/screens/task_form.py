@@ -378,6 +378,7 @@ class TaskForm(ModalScreen["Task | None"]):
         fields.disabled = saving  # nothing can be typed into a form that is being sent
         if not saving and self._refocus is not None and self._refocus.is_attached:
             self._refocus.focus()
+            self.call_after_refresh(self.app.update_styles, self)  # re-apply :focus-within after re-enabling
         self.refresh_bindings()
 
     def _status(self, text: str, kind: str = "") -> None:

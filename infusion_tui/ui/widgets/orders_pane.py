@@ -34,7 +34,7 @@ class OrdersPane(FeedPane):
     NOUN = "orders"
     SORTS = ORDER_SORTS
     COLUMNS = [
-        Column("time", "Time", width=20, priority=9),
+        Column("time", "Time", width=16, priority=9),
         Column("id", "Order", width=6, justify="right", priority=10),
         Column("contact", "Contact", min_width=10, priority=8),
         Column("company", "Company", width=16, priority=3),
@@ -191,10 +191,10 @@ class OrdersPane(FeedPane):
         text.append(f"{shown} of {self.count}" if shown != self.count else f"{self.count} orders")
         if self.new_ids:
             text.append(f" · {len(self.new_ids)} new", style="bold")
-        text.append(f" · today {money(sum(self._today.values()))}")
         text.append(" · ")
         text.append_text(self.poll_state())
-        self.border_title = f"Orders · {len(self.new_ids)} new" if self.new_ids else "Orders"
+        new = f" · {len(self.new_ids)} new" if self.new_ids else ""
+        self.border_title = f"Orders{new} · today {money(sum(self._today.values()))}"
         return text
 
     def new_flag(self, key: int) -> bool:

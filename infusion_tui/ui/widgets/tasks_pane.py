@@ -40,9 +40,9 @@ class TasksPane(FeedPane):
         Column("done", "✓", width=1, priority=9),
         Column("title", "Title", min_width=12, priority=10),
         Column("type", "Type", width=11, priority=3),
-        Column("priority", "Priority", width=8, priority=4),
-        Column("due", "Due", width=22, priority=8),
-        Column("contact", "Contact", width=18, priority=2),
+        Column("priority", "Prio", width=6, priority=4),
+        Column("due", "Due", width=18, priority=8),
+        Column("contact", "Contact", width=16, priority=2),
     ]
 
     def __init__(self, session, *, id: str = "tasks") -> None:
