@@ -58,7 +58,8 @@ async def login(client, sb) -> dict:
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Keap-API-Key": "wrong"}, {"Authorization": "Bearer nope"},
-                                     {"Authorization": "Bearer sandbox-key"}, {"Authorization": "Basic eDp5"}])
+                                     {"Authorization": "Bearer sandbox-key"},  # unofficial: refused
+                                     {"Authorization": "Basic eDp5"}])
 async def test_missing_or_invalid_credentials_get_apigee_401(client, headers):
     r = await client.get(TASKS, headers=headers)
     assert r.status_code == 401 and r.json() == INVALID
@@ -133,7 +134,8 @@ async def test_code_exchange_errors(client, sb):
             "client_secret": "wrong", "redirect_uri": REDIRECT, "code": code_of(await authorize(client, sb))}
     r = await client.post("/token", data=form)
     assert r.status_code == 401
-    assert r.json() == {"error": "invalid_grant", "error_description": "Unable to authenticate username and password"}
+    assert r.json() == {"error": "invalid_grant",
+                        "error_description": "Unable to authenticate username and password"}
     form.update(client_secret=sb.client_secret, code=code_of(await authorize(client, sb)),
                 redirect_uri="http://127.0.0.1:9999/other")
     r = await client.post("/token", data=form)

@@ -85,7 +85,8 @@ async def test_429s_do_not_consume_budget(clock):
 async def test_budget_is_per_credential_and_survives_refresh(clock):
     sb = make(clock, calls_per_minute=2)
     token = sb.issue_access_token()
-    async with client_for(sb) as key, client_for(sb, Authorization=f"Bearer {token['access_token']}") as oauth:
+    bearer = f"Bearer {token['access_token']}"
+    async with client_for(sb) as key, client_for(sb, Authorization=bearer) as oauth:
         assert [(await key.get(TASKS)).status_code for _ in range(3)] == [200, 200, 429]
         assert [(await oauth.get(TASKS)).status_code for _ in range(2)] == [200, 200]
         fresh = sb.issue_access_token()  # same OAuth client: same budget

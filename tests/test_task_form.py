@@ -98,6 +98,7 @@ async def test_a_title_is_required(title: str) -> None:
         ("description", "ring \x07 ring", "The description contains a control character (␇ at position 6)"),
         ("description", "d" * 65_536, "The description is 65,536 characters long; Keap keeps up to 65,535"),
     ],
+    ids=lambda v: v[:24] if isinstance(v, str) else v,
 )
 async def test_each_invalid_field_says_why_and_nothing_is_sent(field: str, text: str, message: str) -> None:
     app = TaskFormApp()
@@ -237,6 +238,21 @@ async def test_while_saving_the_form_says_so_and_a_second_ctrl_s_sends_nothing()
         app.save.release()
         await settle(pilot)
         assert len(app.results) == 1 and len(app.save.calls) == 1
+
+
+async def test_a_save_that_ends_while_asking_still_returns_the_task() -> None:
+    app = TaskFormApp()
+    app.save.hold()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"Call", "ctrl+s", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        app.save.release()
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and app.results == []  # no yanking the question away
+        await pilot.press("n")  # "Wait"
+        await settle(pilot)
+        assert len(app.results) == 1 and app.results[0].title == "Call"
 
 
 async def test_esc_while_saving_asks_before_leaving() -> None:

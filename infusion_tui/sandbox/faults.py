@@ -2,7 +2,8 @@
 
 ``sb.faults.add(Fault("status", path="/crm/rest/v1/orders", status=503, times=2))``.
 A fault matches requests whose path starts with ``path`` (and, if given, whose method is
-``method``); it fires ``times`` times (``None``: until ``sb.faults.clear()``).
+``method``); it fires ``times`` times (``None``: until ``sb.faults.clear()``), counting
+``fault.times`` down as it fires; ``sb.faults.fired`` lists every firing.
 
 Kinds:
 - ``latency``: wait ``delay`` seconds on the sandbox clock (a FakeClock advances at once),

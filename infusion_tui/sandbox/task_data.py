@@ -18,11 +18,13 @@ REMIND_MINUTES = [5, 10, 15, 30, 60, 120, 240, 480, 1440, 2880]
 
 TITLES = {
     "Call": ["Call {first} about renewal", "Follow-up call with {first} {last}", "Call back re: quote #{n}"],
-    "Email": ["Email {first} the proposal", "Send onboarding email to {company}", "Reply to {first}'s question"],
+    "Email": ["Email {first} the proposal", "Send onboarding email to {company}",
+              "Reply to {first}'s question"],
     "Appointment": ["Meet {first} at {company}", "Product demo for {company}", "Coffee with {first} {last}"],
     "Fax": ["Fax signed contract to {company}"],
     "Letter": ["Mail thank-you letter to {first}", "Send welcome pack to {first} {last}"],
-    "Other": ["Update notes for {first} {last}", "Prepare invoice for {company}", "Check payment from {first}"],
+    "Other": ["Update notes for {first} {last}", "Prepare invoice for {company}",
+              "Check payment from {first}"],
     "Follow-up Visit": ["Site visit: {company}"],
     "Quote Review": ["Review quote #{n} with {first}"],
 }

@@ -2,7 +2,7 @@
 
 Each field is checked before anything is sent and says why it is wrong right under it. Saving
 runs `save(draft, original)` in a worker; on success the form dismisses with the saved `Task`,
-on a KeapError it stays open with Keap's message and every character kept (ctrl+s retries).
+on any failure it stays open with the message and every character kept (ctrl+s retries).
 
 Decisions (the contract leaves them open):
 - Priority: Keap v1 sends an int ("1, 2, 3, etc."); no source says which end is high, so we
@@ -11,9 +11,8 @@ Decisions (the contract leaves them open):
 - Title: no max length in any spec; we stop at 1,000 characters (a pasted document, not a
   title). Description: 65,535 (Keap's stated limit for text custom fields, the only text
   limit it documents). The server may still refuse less; its message then shows here.
-- Control characters (ESC, NUL, tab…) are refused, not stripped: stripping would silently
-  change what was typed, and an escape sequence in a title is almost always a paste accident
-  that would redraw other people's terminals. Description allows newlines and tabs.
+- Control characters are shown as pictures (ESC → ␛) the moment they arrive, then refused
+  with a message, never silently stripped: the user sees exactly what would have been sent.
 - In an edit, a field left as it was prefilled keeps the task's own value, unchecked: the
   form never rewrites (or rejects) data the user did not touch.
 """
@@ -101,17 +100,14 @@ def clean_type(raw: str, known: Sequence[str] = KEAP_TYPES) -> str | None:
 
 
 def format_priority(priority: int | None) -> str:
-    if priority is None:
-        return ""
-    word = PRIORITY_WORDS.get(priority)
-    return f"{priority} · {word}" if word else str(priority)
+    word = PRIORITY_WORDS.get(priority) if priority is not None else None
+    return "" if priority is None else f"{priority} · {word}" if word else str(priority)
 
 
-_PRIORITY_SPELLINGS = {"": None, "none": None, "no": None}
-for _n, _word in PRIORITY_WORDS.items():
-    for _spelling in (str(_n), _word.lower(), _word[0].lower(), f"{_n} {_word.lower()}"):
-        _PRIORITY_SPELLINGS[_spelling] = _n
-_PRIORITY_SPELLINGS.update({"med": 2, "normal": 2, "hi": 3})
+_PRIORITY_SPELLINGS: dict[str, int | None] = {
+    spelling: n for n, word in PRIORITY_WORDS.items()
+    for spelling in (str(n), word.lower(), word[0].lower(), f"{n} {word.lower()}")
+} | {"med": 2, "normal": 2, "hi": 3, "": None, "none": None, "no": None}
 _PRIORITY_HELP = "use 1 (low), 2 (medium) or 3 (high), or leave it empty for none"
 
 
@@ -163,15 +159,12 @@ class TaskForm(ModalScreen["Task | None"]):
     ]
     AUTO_FOCUS = "#title"
 
-    class _Saved(Message):
-        def __init__(self, task: Task) -> None:
-            super().__init__()
-            self.task = task
+    class _SaveFinished(Message):
+        """From the save worker: the saved task, or what went wrong."""
 
-    class _SaveFailed(Message):
-        def __init__(self, error: Exception) -> None:
+        def __init__(self, task: Task | None, error: Exception | None = None) -> None:
             super().__init__()
-            self.error = error
+            self.task, self.error = task, error
 
     def __init__(
         self,
@@ -192,6 +185,7 @@ class TaskForm(ModalScreen["Task | None"]):
         self._refocus: Widget | None = None
         self._errors: dict[str, str] = {}
         self._status_text = ""
+        self._saved: Task | None = None
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -256,15 +250,9 @@ class TaskForm(ModalScreen["Task | None"]):
                     "priority": task.priority, "due": task.due_date}[name]
             if name != "title" or (kept or "").strip():
                 return kept
-        if name == "title":
-            return clean_title(raw)
-        if name == "description":
-            return clean_description(raw)
-        if name == "type":
-            return clean_type(raw, self._types)
-        if name == "priority":
-            return parse_priority(raw)
-        return self.query_one(DueInput).read()
+        readers = {"title": clean_title, "description": clean_description, "priority": parse_priority,
+                   "type": lambda text: clean_type(text, self._types), "due": lambda _: self.query_one(DueInput).read()}
+        return readers[name](raw)
 
     def _collect(self, *, focus: bool) -> TaskDraft | None:
         """The draft to send, or None after showing every problem under its field."""
@@ -345,29 +333,24 @@ class TaskForm(ModalScreen["Task | None"]):
 
     async def _save_job(self, draft: TaskDraft) -> None:
         try:
-            task = await self._save(draft, self._original)
+            self.post_message(self._SaveFinished(await self._save(draft, self._original)))
         except Exception as err:  # noqa: BLE001 - any failure keeps the form and its text
-            self.post_message(self._SaveFailed(err))
-        else:
-            self.post_message(self._Saved(task))
+            self.post_message(self._SaveFinished(None, err))
 
-    @on(_Saved)
-    def _on_saved(self, message: _Saved) -> None:
+    @on(_SaveFinished)
+    def _save_finished(self, message: _SaveFinished) -> None:
         message.stop()
-        self._saving = False
-        self.dismiss(message.task)
-
-    @on(_SaveFailed)
-    def _on_save_failed(self, message: _SaveFailed) -> None:
-        message.stop()
+        self._set_saving(False)
         err = message.error
-        if isinstance(err, KeapError):
-            text = f"{err}  ·  ctrl+s to try again"
+        if err is None:
+            self._saved = message.task
+            if self.is_current:  # else a "still saving?" question is open: its answer closes us
+                self.dismiss(self._saved)
+        elif isinstance(err, KeapError):
+            self._status(f"{err}  ·  ctrl+s to try again", "error")
         else:
             self.log.error("task save failed", repr(err))
-            text = f"Could not save ({type(err).__name__}: {err}). Your text is kept; ctrl+s to try again."
-        self._set_saving(False)
-        self._status(text, "error")
+            self._status(f"Could not save ({type(err).__name__}: {err}). Your text is kept; ctrl+s to retry.", "error")
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
@@ -400,7 +383,9 @@ class TaskForm(ModalScreen["Task | None"]):
             return
 
         def answered(leave: bool | None) -> None:
-            if leave:
+            if self._saved is not None:  # the save finished while we asked: it is done, close
+                self.dismiss(self._saved)
+            elif leave:
                 self.workers.cancel_group(self, "task-form-save")
                 self.dismiss(None)
 
