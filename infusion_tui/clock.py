@@ -8,6 +8,7 @@ arrivals) takes a `Clock`. `FakeClock.sleep` advances time at once, so a test ca
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 
@@ -40,7 +41,10 @@ class FakeClock(Clock):
         return self._now - self._mono_offset
 
     def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        if seconds > 0:
+            # At ~1.8e9 s a float step is ~2.4e-7 s: a tinier advance would not move time at
+            # all, and anything waiting for it (the call budget) would spin forever.
+            self._now = max(self._now + seconds, math.nextafter(self._now, math.inf))
 
     async def sleep(self, seconds: float) -> None:
         self.advance(seconds)

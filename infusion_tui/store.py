@@ -58,7 +58,8 @@ def _epoch(value: datetime | None) -> float | None:
 
 def _order_row(order: Order) -> tuple:
     name = order.contact.name if order.contact else None
-    return (order.id, _epoch(order.creation_date), order.title, order.status, order.total, name or None, _encode(order))
+    date = _epoch(order.creation_date)
+    return (order.id, date, order.title, order.status, order.total, name or None, _encode(order))
 
 
 class Store:
@@ -207,5 +208,8 @@ class Store:
 
 _UPSERT_CURSOR = "INSERT OR REPLACE INTO cursors (feed, json) VALUES (?, ?)"
 _UPSERT_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
-_UPSERT_ORDER = "INSERT OR REPLACE INTO orders (id, creation_date, title, status, total, contact_name, json) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_ORDER = (
+    "INSERT OR REPLACE INTO orders (id, creation_date, title, status, total, contact_name, json)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _UPSERT_TASK = "INSERT OR REPLACE INTO tasks (id, json) VALUES (?, ?)"

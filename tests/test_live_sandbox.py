@@ -36,7 +36,8 @@ async def connect(sb, clock):
     made: list[KeapClient] = []
 
     def make(**kw) -> KeapClient:
-        client = KeapClient(sb.base_url_for(), ApiKeyAuth(sb.api_key), transport=sb.transport(), clock=clock, **kw)
+        auth = ApiKeyAuth(sb.api_key)
+        client = KeapClient(sb.base_url_for(), auth, transport=sb.transport(), clock=clock, **kw)
         made.append(client)
         return client
 
@@ -52,7 +53,9 @@ def client(connect):
 
 def order_polls(sb: Sandbox) -> list[float]:
     """Sandbox times of the first page of every orders poll."""
-    return [r.time for r in sb.requests if r.path.startswith(ORDERS_PATH) and r.query.get("offset", "0") == "0"]
+    return [
+        r.time for r in sb.requests if r.path.startswith(ORDERS_PATH) and r.query.get("offset", "0") == "0"
+    ]
 
 
 def gaps(times: list[float]) -> list[float]:

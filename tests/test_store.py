@@ -16,8 +16,8 @@ T0 = datetime(2027, 1, 15, 12, 0, tzinfo=timezone.utc)
 
 
 def order(i: int, **kw) -> Order:
-    kw = {"creation_date": T0 + timedelta(seconds=i), "title": f"Order {i}", "status": "PAID", "total": 10.0 * i, **kw}
-    return Order(id=i, **kw)
+    base = {"creation_date": T0 + timedelta(seconds=i), "title": f"Order {i}", "status": "PAID"}
+    return Order(id=i, **{**base, "total": 10.0 * i, **kw})
 
 
 def test_for_profile_makes_one_file_per_profile(tmp_path):
@@ -56,7 +56,8 @@ def test_orders_round_trip_newest_first_and_decoded_on_demand(tmp_path):
         assert store.load_order(3).status == "SENT"
         assert store.load_order(99) is None
         rows = list(store.iter_order_rows())
-        assert rows[1] == OrderRow(2, (T0 + timedelta(seconds=2)).timestamp(), "Order 2", "PAID", 20.0, "Ada Lovelace")
+        stamp = (T0 + timedelta(seconds=2)).timestamp()
+        assert rows[1] == OrderRow(2, stamp, "Order 2", "PAID", 20.0, "Ada Lovelace")
         assert store.count_orders() == 3
 
 

@@ -64,7 +64,7 @@ class KeapClient:
         self._auth = auth
         url = httpx.URL(self.base_url)
         self._host = url.host
-        inner = transport if transport is not None else default_transport(url.host)
+        inner = transport if transport is not None else default_transport(url)
         self._transport = MeteredTransport(inner, self.budget, timeout)
         self._http = httpx.AsyncClient(
             base_url=self.base_url + "/",

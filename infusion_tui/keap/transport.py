@@ -71,15 +71,16 @@ def _log_request(request: httpx.Request) -> None:
     logger.debug("→ %s %s %s%s", request.method, request.url, headers, body)
 
 
-def default_transport(host: str) -> httpx.AsyncBaseTransport:
+def default_transport(url: httpx.URL) -> httpx.AsyncBaseTransport:
     """A real HTTP transport that honours the usual proxy environment variables.
 
     (httpx only reads them when it builds its own transport; ours wraps one, so we pass the
-    proxy along ourselves.)
+    proxy along ourselves.) Loopback hosts (a local sandbox) are never proxied.
     """
     from urllib.request import getproxies, proxy_bypass  # only on the real-network path
 
-    proxy = getproxies().get("https") or getproxies().get("all")
-    if proxy and proxy_bypass(host):
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and (url.host in ("127.0.0.1", "localhost", "::1") or proxy_bypass(url.host)):
         proxy = None
     return httpx.AsyncHTTPTransport(proxy=proxy, retries=0)

@@ -9,4 +9,13 @@ from infusion_tui.live.feeds import ORDERS, TASKS, orders_poller, tasks_poller
 from infusion_tui.live.loop import run_forever
 from infusion_tui.live.poller import Poller, PollResult
 
-__all__ = ["ORDERS", "TASKS", "Cursor", "PollResult", "Poller", "orders_poller", "run_forever", "tasks_poller"]
+__all__ = [
+    "ORDERS",
+    "TASKS",
+    "Cursor",
+    "PollResult",
+    "Poller",
+    "orders_poller",
+    "run_forever",
+    "tasks_poller",
+]

@@ -61,4 +61,5 @@ class Cursor:
     def from_json(cls, text: str | bytes) -> Cursor:
         data = json.loads(text)
         stamp = data.get("stamp")
-        return cls(utc(datetime.fromisoformat(stamp)) if stamp else None, frozenset(int(i) for i in data.get("ids", ())))
+        ids = frozenset(int(i) for i in data.get("ids", ()))
+        return cls(utc(datetime.fromisoformat(stamp)) if stamp else None, ids)

@@ -216,5 +216,7 @@ class Poller(Generic[T]):
         result.next_delay = delay
         result.retry_at = self.retry_at
         result.failures = self._failures
-        log.warning("%s poll failed (%d in a row), next try in %.0f s: %s", self.name, self._failures, delay, exc)
+        log.warning(
+            "%s poll failed (%d in a row), next try in %.0f s: %s", self.name, self._failures, delay, exc
+        )
         return result

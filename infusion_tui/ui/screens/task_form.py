@@ -344,7 +344,7 @@ class TaskForm(ModalScreen["Task | None"]):
         err = message.error
         if err is None:
             self._saved = message.task
-            if self.is_current:  # else a "still saving?" question is open: its answer closes us
+            if self.app.screen is self:  # else a "still saving?" question is open: its answer closes us
                 self.dismiss(self._saved)
         elif isinstance(err, KeapError):
             self._status(f"{err}  ·  ctrl+s to try again", "error")

@@ -86,6 +86,7 @@ class LineTable(ScrollView, can_focus=True):
         color: $foreground;
         height: 1fr;
         overflow-x: hidden;
+        overflow-y: scroll;  /* always there: rows arriving never shift the columns */
         &:focus {
             background-tint: $foreground 5%;
             & > .line-table--cursor {
@@ -280,8 +281,7 @@ class LineTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_for = self._header_for = None
-        self._strips.clear()
+        # layout, header and strips are cached by width: nothing to clear here
         self._update_virtual_size()
         self._scroll_to_cursor()
 
@@ -429,7 +429,20 @@ class LineTable(ScrollView, can_focus=True):
             self._scroll_rows(self._cursor - page + 1)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self.index.visible_rows) + 1)
+        size = Size(0, len(self.index.visible_rows) + 1)
+        if size == self.virtual_size:
+            return
+        if self.styles.overflow_y != "scroll" or not self.container_size:
+            self.virtual_size = size  # a scrollbar may come or go: needs a layout
+            return
+        # The scrollbar is always shown, so only its thumb changes: skip the screen-wide
+        # layout that assigning `virtual_size` would request (the same path Textual takes
+        # itself when it resizes a widget without layout).
+        self.set_reactive(LineTable.virtual_size, size)
+        scrollbar = self.vertical_scrollbar
+        scrollbar.window_virtual_size = size.height
+        scrollbar.window_size = self.scrollable_content_region.height
+        self.refresh()
 
     def _anchor(self) -> tuple[Row | None, Row | None, int]:
         """What the user is looking at: the cursor row, the top row, the cursor's line."""
