@@ -23,12 +23,10 @@ from infusion_tui.credentials import (
     CorruptCredential,
     credential_from_env,
 )
-from infusion_tui.keap.errors import KeapError  # errors.py only: no httpx at start-up
+from infusion_tui.keap.errors import AuthError, KeapError  # errors.py only: no httpx at start-up
 from infusion_tui.settings import Settings, SettingsError, load_settings
 
 PROG = "infusion-tui"
-PASTE_REDIRECT = "http://localhost/callback"  # --no-browser: the page fails, its address bar has the code
-LOGIN_TIMEOUT = 300.0
 log = logging.getLogger("infusion_tui.cli")
 
 
@@ -70,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--client-id", metavar="ID", help="the OAuth app's client id")
     login.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
     login.add_argument("--no-browser", action="store_true", help="print the sign-in URL and read the redirected URL back")
-    login.add_argument("--redirect-uri", metavar="URL", help=f"with --no-browser (default {PASTE_REDIRECT})")
+    login.add_argument("--redirect-uri", metavar="URL", help="with --no-browser (default http://localhost/callback)")
     login.add_argument("--port", type=int, default=0, help="loopback port for the browser's redirect (0: any)")
     sub.add_parser("logout", parents=[common], help="remove the stored login of a profile")
     sub.add_parser("status", parents=[common], help="show the profile's login and check it with Keap")
@@ -157,10 +155,10 @@ def cmd_run(settings: Settings, ns: argparse.Namespace, environ: Mapping[str, st
     if settings.demo:
         connector = Connector(settings)  # no keyring, no account: nothing to read or store
     else:
-        credential = credential_from_env(environ)
-        store = None if credential is not None else CredentialStore(settings.profile)
-        if store is not None:
-            credential = store.load_sync()  # a missing keyring stops us here, in one line
+        # KEAP_API_KEY is used as is: the keyring is not read, and that key is never stored
+        # (the store is only for a login made in the app's connect screen).
+        store = CredentialStore(settings.profile)
+        credential = credential_from_env(environ) or store.load_sync()  # no keyring: one line, here
         connector = Connector(settings, credential, credentials=store)
     logs.secrets = connector.secrets
     return start_app(settings, connector)
@@ -190,7 +188,6 @@ def cmd_status(settings: Settings, ns: argparse.Namespace, environ: Mapping[str,
 
 async def _status(settings: Settings, environ: Mapping[str, str], logs: _Logs) -> int:
     from infusion_tui.connection import open_client
-    from infusion_tui.keap.errors import AuthError, KeapError
 
     print(f"Profile:     {settings.profile}")
     print(f"Keap API:    {settings.base_url}")
@@ -271,50 +268,38 @@ def _article(kind: str) -> str:
 
 
 async def _verify(settings: Settings, credential: Credential, after_refusal: str) -> None:
-    from infusion_tui.connection import open_client
-    from infusion_tui.keap.errors import AuthError
+    from infusion_tui.connection import verify_credential
 
-    client = await open_client(settings, credential, store=None, max_retries=1)
     try:
-        await client.verify()
+        await verify_credential(settings, credential)
     except AuthError as exc:
         raise CliError(f"{exc} {after_refusal}") from None
-    finally:
-        await client.aclose()
 
 
 async def _oauth_credential(settings: Settings, ns: argparse.Namespace, logs: _Logs) -> Credential:
     import asyncio
 
-    import httpx
-
-    from infusion_tui.keap import oauth
+    from infusion_tui.connection import oauth_login
 
     secret = read_stdin_secret("client secret") if ns.client_secret_stdin else read_secret("Client secret (input hidden): ")
     logs.secrets = lambda: (secret,)
-    authorize_endpoint, token_url = oauth.endpoints_for(settings.base_url)
-    state = oauth.new_state()
-    if ns.no_browser:
-        redirect_uri = ns.redirect_uri or PASTE_REDIRECT
-        print("Open this address in a browser and sign in to Keap:")
-        print(f"  {oauth.authorize_url(authorize_endpoint, ns.client_id, redirect_uri, state)}")
-        pasted = read_line("Then paste the address the browser ended on: ")
-        code = oauth.parse_redirect(pasted, state)
-    else:
-        async with oauth.LoopbackReceiver(state, port=ns.port) as rx:
-            redirect_uri = rx.redirect_uri
-            url = oauth.authorize_url(authorize_endpoint, ns.client_id, redirect_uri, state)
-            opened = await asyncio.to_thread(open_browser, url)  # may start a process
-            print("Sign in to Keap in the browser window that opened." if opened else "Open this address in a browser:")
-            print(f"  {url}")
-            print(f"Waiting for Keap to send the browser back to {redirect_uri} ...")
-            code = await rx.wait(LOGIN_TIMEOUT)
-    async with httpx.AsyncClient(timeout=20.0) as http:
-        tokens = await oauth.exchange_code(http, token_url, ns.client_id, secret, code, redirect_uri)
-    credential = Credential.from_tokens(tokens, ns.client_id, secret)
-    logs.secrets = credential.secrets
-    await _verify(settings, credential, "The tokens were not stored.")
-    return credential
+
+    async def paste(url: str) -> str:
+        print(f"Open this address in a browser and sign in to Keap:\n  {url}")
+        return read_line("Then paste the address the browser ended on: ")
+
+    async def show(url: str, redirect_uri: str) -> None:
+        opened = await asyncio.to_thread(open_browser, url)  # may start a process
+        print("Sign in to Keap in the browser window that opened." if opened else "Open this address in a browser:")
+        print(f"  {url}\nWaiting for Keap to send the browser back to {redirect_uri} ...")
+
+    try:
+        if ns.no_browser:
+            where = {"redirect_uri": ns.redirect_uri} if ns.redirect_uri else {}
+            return await oauth_login(settings, ns.client_id, secret, paste=paste, **where)
+        return await oauth_login(settings, ns.client_id, secret, on_url=show, port=ns.port)
+    except AuthError as exc:
+        raise CliError(f"{exc} Nothing was stored.") from None
 
 
 # Prompts: module-level so tests can stand in for a person at a terminal.
@@ -359,40 +344,51 @@ def open_browser(url: str) -> bool:
 
 # --- logging: a file in the log dir, with secrets scrubbed ---------------------------------
 
+_HEADER = re.compile(r"(?i)(authorization|x-keap-api-key)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+")
 
-class _Logs:
-    """The log file of one run. Its filter hides the credential in use and auth headers."""
+
+class _Logs(logging.Filter):
+    """The log file of one run; as a filter, it hides the credential in use and auth headers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.handler: logging.Handler | None = None
         self.path: str | None = None
+        self.secrets: Callable[[], Iterable[str]] = tuple  # set once a credential is known
         self._root_level = logging.WARNING
-        self.secrets: Callable[[], Iterable[str]] = tuple
 
     def redact(self, text: str) -> str:
         from infusion_tui.keap.redact import REDACTED, redact_text
 
         for secret in sorted((s for s in self.secrets() if len(s) >= 4), key=len, reverse=True):
             text = text.replace(secret, REDACTED)
-        text = redact_text(text)
-        return re.sub(r"(?i)(authorization|x-keap-api-key)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+", r"\1\2" + REDACTED, text)
+        return _HEADER.sub(r"\1\2" + REDACTED, redact_text(text))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.redact(record.getMessage()), None
+        if record.exc_info:  # the formatter uses exc_text as is once it is set
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
 
     def start(self, settings: Settings) -> None:
         try:
             settings.log_dir.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(settings.log_file, encoding="utf-8", delay=True)
+            settings.log_file.touch(mode=0o600)  # what the user did is theirs to read
+            handler = logging.FileHandler(settings.log_file, encoding="utf-8")
         except OSError as exc:
             _say(f"warning: cannot write the log file in {settings.log_dir}: {exc.strerror or exc}")
             return
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler.addFilter(_RedactFilter(self))
+        handler.addFilter(self)
         handler.setLevel(settings.log_level)
         root = logging.getLogger()
         root.addHandler(handler)
         self._root_level = root.level
         root.setLevel(settings.log_level)
         self.handler, self.path = handler, str(settings.log_file)
-        _private(settings.log_file)
 
     def stop(self) -> None:
         if self.handler is not None:
@@ -401,28 +397,3 @@ class _Logs:
             root.setLevel(self._root_level)
             self.handler.close()
             self.handler = None
-
-
-class _RedactFilter(logging.Filter):
-    def __init__(self, logs: _Logs) -> None:
-        super().__init__()
-        self.logs = logs
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self.logs.redact(record.getMessage()), None
-        if record.exc_info:
-            record.exc_text = self.logs.redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = self.logs.redact(record.stack_info)
-        return True
-
-
-def _private(path: Any) -> None:
-    # The log holds no secrets, but it does hold what the user did: keep it theirs.
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
-        os.close(fd)
-        os.chmod(path, 0o600)
-    except OSError:
-        pass

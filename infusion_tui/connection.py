@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from infusion_tui.clock import REAL_CLOCK, Clock
@@ -31,6 +31,8 @@ DEMO_API_KEY = "sandbox-key"
 DEMO_SEED = 7  # fixed, so the demo (and its screenshots) look the same every run
 DEMO_ORDER_EVERY = 20.0  # a new order about every 20 s keeps the live feed lively
 DEMO_TASK_EVERY = 90.0
+PASTE_REDIRECT = "http://localhost/callback"  # nothing listens: the browser's address bar has the code
+LOGIN_TIMEOUT = 300.0
 
 
 class NotLoggedIn(Exception):
@@ -111,6 +113,72 @@ def demo_connection(settings: Settings, clock: Clock = REAL_CLOCK) -> tuple[Keap
     return client, sandbox
 
 
+async def verify_credential(
+    settings: Settings, credential: Credential, *, transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = REAL_CLOCK,
+) -> None:
+    """One cheap call with `credential`; AuthError if Keap refuses it. Stores nothing."""
+    client = await open_client(settings, credential, store=None, transport=transport, clock=clock, max_retries=1)
+    async with client:
+        await client.verify()
+
+
+async def oauth_login(
+    settings: Settings,
+    client_id: str,
+    client_secret: str,
+    *,
+    on_url: Callable[[str, str], Awaitable[None] | None] | None = None,
+    paste: Callable[[str], Awaitable[str]] | None = None,
+    redirect_uri: str = PASTE_REDIRECT,
+    port: int = 0,
+    timeout: float = LOGIN_TIMEOUT,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = REAL_CLOCK,
+) -> Credential:
+    """Keap's authorization-code login; the checked Credential, not yet stored.
+
+    With `paste`, it gets the authorize URL and returns the address the browser ended on
+    (for a browser on another machine); otherwise a loopback receiver catches the redirect and
+    `on_url(authorize_url, redirect_uri)` is told where to send the browser.
+    """
+    import inspect
+
+    import httpx
+
+    from infusion_tui.keap import oauth
+
+    authorize_endpoint, _ = oauth.endpoints_for(settings.base_url)
+    state = oauth.new_state()
+    if paste is not None:
+        code = oauth.parse_redirect(await paste(oauth.authorize_url(authorize_endpoint, client_id, redirect_uri, state)), state)
+    else:
+        async with oauth.LoopbackReceiver(state, port=port) as rx:
+            redirect_uri = rx.redirect_uri
+            shown = on_url(oauth.authorize_url(authorize_endpoint, client_id, redirect_uri, state), redirect_uri) if on_url else None
+            if inspect.isawaitable(shown):
+                await shown
+            code = await rx.wait(timeout)
+    credential = await exchange_code(settings, client_id, client_secret, code, redirect_uri, transport=transport, clock=clock)
+    await verify_credential(settings, credential, transport=transport, clock=clock)
+    return credential
+
+
+async def exchange_code(
+    settings: Settings, client_id: str, client_secret: str, code: str, redirect_uri: str, *,
+    transport: httpx.AsyncBaseTransport | None = None, clock: Clock = REAL_CLOCK,
+) -> Credential:
+    """Trade an authorization code for tokens at the token URL that goes with the base URL."""
+    import httpx
+
+    from infusion_tui.keap import oauth
+
+    _, token_url = oauth.endpoints_for(settings.base_url)
+    async with httpx.AsyncClient(transport=transport, timeout=20.0) as http:
+        tokens = await oauth.exchange_code(http, token_url, client_id, client_secret, code, redirect_uri, clock)
+    return Credential.from_tokens(tokens, client_id, client_secret)
+
+
 class Connector:
     """The connection factory handed to the app: knows the settings and where credentials live.
 
@@ -171,21 +239,40 @@ class Connector:
         Raises AuthError (refused: nothing stored), Unavailable (Keap not reached) or
         KeyringUnavailable (good key, nowhere to keep it); each message is fit to show.
         """
-        credential = Credential.from_api_key(api_key)
-        client = await open_client(self.settings, credential, store=None, transport=self.transport, clock=self.clock)
+        return await self._adopt(Credential.from_api_key(api_key))
+
+    async def _adopt(self, credential: Credential) -> Session:
+        # Check first (nothing is stored for a refused credential), then store, then connect.
+        credential = dataclasses.replace(credential, source="keyring" if self.credentials else "login")
+        client = await open_client(
+            self.settings, credential, store=self.credentials, transport=self.transport,
+            clock=self.clock, on_rotate=self._rotated,
+        )
         try:
             await client.verify()
             if self.credentials is not None:
-                await self.credentials.save(dataclasses.replace(credential, source="keyring"))
+                await self.credentials.save(credential)
         except BaseException:
             await client.aclose()
             raise
-        self.credential = dataclasses.replace(credential, source="keyring")
+        self.credential = credential
         return self._session(client, _label(credential), floor=self._floor(), store=self.open_store(self.settings))
 
     def _floor(self) -> float:
         # Real Keap: one poll per 120 s. A loopback sandbox: the interval the user chose.
         return min(self.settings.poll_interval, KEAP_POLL_FLOOR) if self.settings.is_local else KEAP_POLL_FLOOR
+
+    async def login_with_oauth(self, client_id: str, client_secret: str, code: str, redirect_uri: str) -> Session:
+        """Finish an OAuth login (the code from the redirect): exchange, check, store, connect."""
+        credential = await exchange_code(
+            self.settings, client_id, client_secret, code, redirect_uri, transport=self.transport, clock=self.clock
+        )
+        return await self._adopt(credential)
+
+    async def open_demo(self) -> Session:
+        """Switch this run to the demo sandbox (the connect screen's third way in)."""
+        self.settings = dataclasses.replace(self.settings, demo=True)
+        return await self.open()
 
     async def logout(self) -> bool:
         """Forget the stored credential; True if there was one."""

@@ -84,7 +84,10 @@ _ISO_TIME = re.compile(
     r" *(?P<tz>z|utc|[+-]\d{2}(?::?\d{2})?)?",
     _FLAGS,
 )
-_TIME = re.compile(r"(?:at +)?(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2}))? *(?P<ap>am|pm|a|p)?|(?P<word>noon|midnight))", _FLAGS)
+_TIME = re.compile(
+    r"(?:at +)?(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2}))? *(?P<ap>am|pm|a|p)?|(?P<word>noon|midnight))", _FLAGS
+)
+_FROM_NOW = re.compile(r"(?P<n>\d{1,6}) *(?P<unit>[a-z]+) +from +now", _FLAGS)
 _OFFSET = re.compile(r"(?:\+|in +)(?P<n>\d{1,6}) *(?P<unit>[a-z]+)", _FLAGS)
 _DAY_MONTH = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)? +(?P<mon>[a-z]+)\.?(?:,? +(?P<y>\d{4}))?", _FLAGS)
 _MONTH_DAY = re.compile(r"(?P<mon>[a-z]+)\.? +(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,? +(?P<y>\d{4}))?", _FLAGS)
@@ -128,7 +131,7 @@ def _parse(s: str, original: str, now: datetime) -> datetime:
     low = s.lower()
     if low == "now":
         return now.replace(second=0, microsecond=0)
-    if (m := _OFFSET.fullmatch(low)) is not None or (m := re.fullmatch(r"(?P<n>\d{1,6}) *(?P<unit>[a-z]+) +from +now", low, _FLAGS)):
+    if (m := _OFFSET.fullmatch(low) or _FROM_NOW.fullmatch(low)) is not None:
         return _offset(int(m["n"]), m["unit"], original, now)
     for phrase, day_shift, default in (
         ("tonight", 0, TONIGHT_TIME), ("eod", 0, EOD_TIME), ("today", 0, EOD_TIME), ("tod", 0, EOD_TIME),

@@ -26,12 +26,7 @@ KEAP_POLL_FLOOR = 120.0  # Keap allows one trigger poll per 120 s per connection
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-ENV_VARS = {
-    "profile": "INFUSION_TUI_PROFILE",
-    "base_url": "INFUSION_TUI_BASE_URL",
-    "poll_interval": "INFUSION_TUI_POLL_INTERVAL",
-    "theme": "INFUSION_TUI_THEME",
-}
+ENV_VARS = {key: f"INFUSION_TUI_{key.upper()}" for key in ("profile", "base_url", "poll_interval", "theme")}
 # Keys a config file may set (top level or in [profiles.NAME]); demo is a per-run choice.
 CONFIG_KEYS = ("profile", "base_url", "poll_interval", "calls_per_minute", "theme", "bell", "log_level")
 
@@ -146,9 +141,7 @@ def _check_bool(key: str, value: object, where: str) -> bool:
 def check_profile(value: object, where: str) -> str:
     name = _check_str("profile", value, where)
     if not _PROFILE_RE.match(name):
-        raise SettingsError(
-            f"{where}: profile name {name!r} may only use letters, digits, '.', '_' and '-'"
-        )
+        raise SettingsError(f"{where}: profile name {name!r} may only use letters, digits, '.', '_' and '-'")
     return name
 
 
@@ -172,8 +165,7 @@ _CHECKS = {
 
 
 def _kind(value: object) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "a list", dict: "a table"}
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "a table"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -297,9 +289,10 @@ def _apply_poll_floor(settings: Settings, warnings: list[str]) -> Settings:
 def with_declared_poll_interval(settings: Settings, declared: float) -> Settings:
     """Settings for a server that declares its own poll frequency (the demo sandbox).
 
-    Its frequency is the default and the floor: a user's longer interval is kept.
+    Its frequency is the default and the floor. A longer interval given for this run (flag or
+    environment) is kept; one from the config file is meant for Keap, so the demo ignores it.
     """
-    if settings.sources.get("poll_interval", "default") == "default":
+    if settings.sources.get("poll_interval") not in ("flag", "env"):
         return dataclasses.replace(settings, poll_interval=float(declared))
     if settings.poll_interval < declared:
         note = (f"poll interval {settings.poll_interval:g} s is below the sandbox's limit of one poll "

@@ -6,26 +6,32 @@ what the screen needs next, not by the size of the data:
 - `replace_all` adopts the list it is given (no copy) and, when told the rows are already
   in order (`presorted=True`, e.g. orders as the server sends them), does no O(n) work at
   all; the key map is built the first time something asks for a key.
-- The visible rows are a list of `Row`s in display order. With no filter and no predicate
-  it *is* the sorted list of all rows (same object), so there is nothing to keep in sync.
+- The visible rows are a list in display order. With no filter and no predicate it *is* the
+  sorted list of all rows (same object), so there is nothing to keep in sync.
 - Sorted order allows binary search: an upsert of k rows costs O(k log n) comparisons (plus
   a C-level memmove per insert), never a re-sort; `locate(row)` finds a row without a dict.
 - Filtering is case-insensitive substring matching of every word of the filter against a
   precomputed lowercase haystack. Typing narrows: when the new filter implies the old one
   only the current matches are scanned. Recent results are kept, so backspace is instant.
   `iter_filter` does the work in chunks so a widget can yield to its event loop between them.
+
+Rows are stored as plain tuples laid out like `Row`. Why not `Row` (a NamedTuple) itself:
+CPython's cyclic GC stops tracking an exact tuple of strings and numbers, but never a tuple
+subclass, so a million NamedTuples make every full collection a ~0.4 s pause; a million
+plain tuples cost it ~25 ms. `get()` and predicates still see `Row`s, with field names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from functools import partial
 from itertools import compress, repeat
 from operator import contains, itemgetter
 from typing import Any, NamedTuple
 
 from infusion_tui.text_safety import literal
 
-__all__ = ["Row", "TableIndex", "make_row", "FLAGS", "NEW", "OVERDUE", "DONE", "DIM"]
+__all__ = ["Row", "RowData", "TableIndex", "make_row", "FLAGS", "NEW", "OVERDUE", "DONE", "DIM"]
 
 NEW, OVERDUE, DONE, DIM = 1, 2, 4, 8
 FLAGS: dict[str, int] = {"new": NEW, "overdue": OVERDUE, "done": DONE, "dim": DIM}
@@ -45,7 +51,9 @@ class Row(NamedTuple):
     flags: int = 0
 
 
-_HAYSTACK = itemgetter(2)
+RowData = tuple  # a plain tuple in Row's field order: what the index stores
+_KEY, _HAYSTACK = itemgetter(0), itemgetter(2)
+_as_row: Callable[[RowData], Row] = partial(tuple.__new__, Row)
 
 
 def flag_bits(flags: int | str | Iterable[str]) -> int:
@@ -67,14 +75,12 @@ def make_row(
     flags: int | str | Iterable[str] = 0,
     *,
     search: Iterable[str] | None = None,
-) -> Row:
-    """A `Row` with every cell made literal and the haystack computed once.
-
-    `search` limits what the filter looks at (default: all cells).
-    """
+) -> RowData:
+    """A row (plain tuple, `Row` layout) with cells made literal and the haystack computed
+    once. `search` limits what the filter looks at (default: all cells)."""
     shown = tuple(literal(c if isinstance(c, str) else (None if c is None else str(c))) for c in cells)
     words = shown if search is None else tuple(literal(s) for s in search)
-    return Row(key, shown, HAYSTACK_SEPARATOR.join(words).lower(), tuple(sort_keys), flag_bits(flags))
+    return (key, shown, HAYSTACK_SEPARATOR.join(words).lower(), tuple(sort_keys), flag_bits(flags))
 
 
 class VisibleKeys(Sequence):
@@ -82,7 +88,7 @@ class VisibleKeys(Sequence):
 
     __slots__ = ("_rows",)
 
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[RowData]) -> None:
         self._rows = rows
 
     def __len__(self) -> int:
@@ -90,28 +96,28 @@ class VisibleKeys(Sequence):
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
-            return [row.key for row in self._rows[index]]
-        return self._rows[index].key
+            return [row[0] for row in self._rows[index]]
+        return self._rows[index][0]
 
     def __iter__(self) -> Iterator[Hashable]:
-        return map(itemgetter(0), self._rows)
+        return map(_KEY, self._rows)
 
 
 class TableIndex:
     """All rows of a table, and the ones currently shown (filtered and sorted)."""
 
-    def __init__(self, sort_names: Sequence[str] = (), rows: Iterable[Row] | None = None) -> None:
+    def __init__(self, sort_names: Sequence[str] = (), rows: Iterable[RowData] | None = None) -> None:
         self.sort_names: tuple[str, ...] = tuple(sort_names)
         self._sort_name: str | None = None  # None: sort by row key
         self._reverse = False
-        self._value: Callable[[Row], Any] = itemgetter(0)
-        self._base: list[Row] = []  # every row, in sort order
-        self._visible: list[Row] = self._base  # the shown subset, same order
-        self._by_key: dict[Hashable, Row] | None = {}  # None: rebuild when first asked
+        self._value: Callable[[RowData], Any] = _KEY
+        self._base: list[RowData] = []  # every row, in sort order
+        self._visible: list[RowData] = self._base  # the shown subset, same order
+        self._by_key: dict[Hashable, RowData] | None = {}  # None: rebuilt when first asked
         self._terms: tuple[str, ...] = ()
         self._filter_text = ""
         self._predicate: Callable[[Row], bool] | None = None
-        self._history: list[tuple[tuple[str, ...], list[Row]]] = []
+        self._history: list[tuple[tuple[str, ...], list[RowData]]] = []
         self.generation = 0  # bumped by every change; chunked work restarts when it moves
         if rows is not None:
             self.replace_all(rows)
@@ -125,7 +131,8 @@ class TableIndex:
         return key in self._keys()
 
     def get(self, key: Hashable) -> Row | None:
-        return self._keys().get(key)
+        row = self._keys().get(key)
+        return None if row is None else _as_row(row)
 
     @property
     def visible(self) -> VisibleKeys:
@@ -133,8 +140,8 @@ class TableIndex:
         return VisibleKeys(self._visible)
 
     @property
-    def visible_rows(self) -> list[Row]:
-        """The shown rows in display order. Read it, never mutate it."""
+    def visible_rows(self) -> list[RowData]:
+        """The shown rows (plain tuples, `Row` layout) in display order. Never mutate it."""
         return self._visible
 
     @property
@@ -159,8 +166,8 @@ class TableIndex:
             position = next((i for i, r in enumerate(self._visible) if r[0] == key), None)
         return position
 
-    def locate(self, row: Row) -> int | None:
-        """Where a row with `row.key` sits in the visible rows, searched by `row`'s sort value.
+    def locate(self, row: RowData) -> int | None:
+        """Where the row with `row`'s key sits in the visible rows, found by `row`'s sort value.
 
         Needs no key map, so it is cheap right after a replace or a filter. Misses (None)
         when the row's sort value changed since; `position_of` does not.
@@ -168,23 +175,25 @@ class TableIndex:
         return _find(self._visible, row, self._value, self._reverse)
 
     def filter_cost(self, text: str) -> int:
-        """How many rows `iter_filter(text)` would scan (0 when the answer is cached)."""
+        """How many rows `iter_filter(text)` would scan (0 when the answer is at hand)."""
         terms = _terms(text)
         if terms == self._terms or self._cached(terms) is not None:
             return 0
         if not terms and self._predicate is None:
             return 0
-        return len(self._visible if self._narrows_to(terms) else self._base)
+        return len(self._visible if _narrows(self._terms, terms) else self._base)
 
     # -- changing rows -------------------------------------------------------------------
 
-    def replace_all(self, rows: Iterable[Row], *, presorted: bool = False) -> None:
+    def replace_all(self, rows: Iterable[RowData], *, presorted: bool = False) -> None:
         """Make `rows` the table. A list is adopted, not copied: don't touch it afterwards.
 
         `presorted=True` promises the rows are already in the current sort order and skips
         the sort. Keys must be unique (duplicates are dropped, last wins, when detected).
         """
         base = rows if type(rows) is list else list(rows)
+        if base and type(base[0]) is not tuple:  # Row instances: store plain tuples
+            base = list(map(tuple, base))
         if not presorted:
             base.sort(key=self._value, reverse=self._reverse)
         self._base = base
@@ -192,12 +201,13 @@ class TableIndex:
         self._changed()
         self._visible = self._derive(self._base, self._terms, check_predicate=True)
 
-    def upsert(self, rows: Iterable[Row]) -> list[Hashable]:
+    def upsert(self, rows: Iterable[RowData]) -> list[Hashable]:
         """Insert or replace rows by key; returns the keys that actually changed."""
         by_key = self._keys()
         changed: list[Hashable] = []
         for row in rows:
-            old = by_key.get(row.key)
+            row = row if type(row) is tuple else tuple(row)
+            old = by_key.get(row[0])
             if old is not None and old == row:
                 continue
             if old is not None and self._value(old) == self._value(row):
@@ -206,8 +216,8 @@ class TableIndex:
                 if old is not None:
                     self._take_out(old)
                 self._put_in(row)
-            by_key[row.key] = row
-            changed.append(row.key)
+            by_key[row[0]] = row
+            changed.append(row[0])
         if changed:
             self._changed()
         return changed
@@ -236,9 +246,9 @@ class TableIndex:
         for key in keys:
             row = by_key.get(key)
             if row is not None:
-                flags = row.flags | bit if on else row.flags & ~bit
-                if flags != row.flags:
-                    updates.append(row._replace(flags=flags))
+                flags = row[4] | bit if on else row[4] & ~bit
+                if flags != row[4]:
+                    updates.append(row[:4] + (flags,))
         return self.upsert(updates)
 
     # -- changing what is shown ----------------------------------------------------------
@@ -251,7 +261,7 @@ class TableIndex:
             return
         self._sort_name, self._reverse = name, reverse
         if name is None:
-            self._value = itemgetter(0)
+            self._value = _KEY
         else:
             position = self.sort_names.index(name)
             self._value = lambda row: row[3][position]
@@ -284,14 +294,13 @@ class TableIndex:
         if cached is not None:
             self._commit(text, terms, cached)
             return
-        if self._narrows_to(terms):
+        if _narrows(self._terms, terms):  # only the current matches can still match
             source, check_predicate = self._visible, False
             new_terms = tuple(t for t in terms if t not in self._terms)
         else:
-            source, check_predicate = self._base, True
-            new_terms = terms
+            source, check_predicate, new_terms = self._base, True, terms
         state = self._state()
-        matched: list[Row] = []
+        matched: list[RowData] = []
         for start in range(0, len(source), chunk):
             matched += self._derive(source[start : start + chunk], new_terms, check_predicate)
             if start + chunk < len(source):
@@ -303,49 +312,42 @@ class TableIndex:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _keys(self) -> dict[Hashable, Row]:
+    def _keys(self) -> dict[Hashable, RowData]:
         if self._by_key is None:
-            by_key = dict(zip(map(itemgetter(0), self._base), self._base))
+            by_key = dict(zip(map(_KEY, self._base), self._base))
             if len(by_key) != len(self._base):  # duplicate keys: keep the last of each
                 self._base = [row for row in self._base if by_key[row[0]] is row]
                 self._visible = self._derive(self._base, self._terms, check_predicate=True)
             self._by_key = by_key
         return self._by_key
 
-    def _matches(self, row: Row) -> bool:
-        if self._predicate is not None and not self._predicate(row):
+    def _matches(self, row: RowData) -> bool:
+        if self._predicate is not None and not self._predicate(_as_row(row)):
             return False
         haystack = row[2]
         return all(term in haystack for term in self._terms)
 
-    def _derive(self, rows: list[Row], terms: tuple[str, ...], check_predicate: bool) -> list[Row]:
+    def _derive(self, rows: list[RowData], terms: tuple[str, ...], check_predicate: bool) -> list[RowData]:
         """`rows` that pass the predicate (if asked) and contain every term."""
-        if check_predicate and self._predicate is None and not terms and rows is self._base:
+        predicate = self._predicate if check_predicate else None
+        if check_predicate and predicate is None and not terms and rows is self._base:
             return self._base  # nothing hides anything: share the list
-        if check_predicate and self._predicate is not None:
-            rows = list(filter(self._predicate, rows))
+        if predicate is not None:
+            rows = list(compress(rows, map(predicate, map(_as_row, rows))))
         for term in terms:  # C-level loop: no Python bytecode per row
             rows = list(compress(rows, map(contains, map(_HAYSTACK, rows), repeat(term))))
         return rows
 
-    def _narrows_to(self, terms: tuple[str, ...]) -> bool:
-        return _narrows(self._terms, terms)
-
     def _state(self) -> tuple:
         return self.generation, self._terms, id(self._visible)
 
-    def _cached(self, terms: tuple[str, ...]) -> list[Row] | None:
-        for old_terms, rows in self._history:
-            if old_terms == terms:
-                return rows
-        return None
+    def _cached(self, terms: tuple[str, ...]) -> list[RowData] | None:
+        return next((rows for old, rows in self._history if old == terms), None)
 
-    def _commit(self, text: str, terms: tuple[str, ...], rows: list[Row]) -> None:
+    def _commit(self, text: str, terms: tuple[str, ...], rows: list[RowData]) -> None:
         if self._cached(self._terms) is None:
             self._history.append((self._terms, self._visible))
-        while len(self._history) > _HISTORY_ENTRIES or (
-            sum(len(r) for _, r in self._history) > _HISTORY_ROWS and self._history
-        ):
+        while len(self._history) > _HISTORY_ENTRIES or sum(len(r) for _, r in self._history) > _HISTORY_ROWS:
             self._history.pop(0)
         self._filter_text, self._terms = text, terms
         self._visible = self._base if (not terms and self._predicate is None) else rows
@@ -354,7 +356,7 @@ class TableIndex:
         self.generation += 1
         self._history.clear()
 
-    def _take_out(self, row: Row) -> None:
+    def _take_out(self, row: RowData) -> None:
         i = _find(self._base, row, self._value, self._reverse)
         if i is None:
             i = next(i for i, r in enumerate(self._base) if r[0] == row[0])
@@ -365,7 +367,7 @@ class TableIndex:
             if j is not None:
                 del self._visible[j]
 
-    def _replace_in_place(self, old: Row, row: Row) -> None:
+    def _replace_in_place(self, old: RowData, row: RowData) -> None:
         """Same sort value: swap the row where it stands, so ties keep their order."""
         i = _find(self._base, old, self._value, self._reverse)
         if i is None:
@@ -376,19 +378,18 @@ class TableIndex:
         if self._visible is self._base:
             return
         j = _find(self._visible, old, self._value, self._reverse)
-        if self._matches(row):
-            if j is None:
-                value = self._value(row)
-                self._visible.insert(_insert_at(self._visible, value, self._value, self._reverse), row)
-            else:
-                self._visible[j] = row
-        elif j is not None:
-            del self._visible[j]
+        if not self._matches(row):
+            if j is not None:
+                del self._visible[j]
+        elif j is None:
+            self._visible.insert(_insert_at(self._visible, self._value(row), self._value, self._reverse), row)
+        else:
+            self._visible[j] = row
 
-    def _put_in(self, row: Row) -> None:
-        self._base.insert(_insert_at(self._base, self._value(row), self._value, self._reverse), row)
+    def _put_in(self, row: RowData) -> None:
+        value = self._value(row)
+        self._base.insert(_insert_at(self._base, value, self._value, self._reverse), row)
         if self._visible is not self._base and self._matches(row):
-            value = self._value(row)
             self._visible.insert(_insert_at(self._visible, value, self._value, self._reverse), row)
 
 
@@ -401,17 +402,14 @@ def _narrows(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
     return all(any(o in n for n in new) for o in old)
 
 
-def _first_not_before(rows: list[Row], value: Any, key: Callable, reverse: bool, strict: bool) -> int:
-    """Binary search in display order: first i whose value comes after `value`
-    (strict) or at/after it (not strict). Works for ascending and descending lists."""
+def _first_not_before(rows: list, value: Any, key: Callable, reverse: bool, strict: bool) -> int:
+    """Binary search in display order (ascending or descending): the first position whose
+    value comes after `value` (strict) or at or after it (not strict)."""
     lo, hi = 0, len(rows)
     while lo < hi:
         mid = (lo + hi) // 2
         v = key(rows[mid])
-        if reverse:
-            before = v > value or (strict and v == value)
-        else:
-            before = v < value or (strict and v == value)
+        before = (v > value if reverse else v < value) or (strict and v == value)
         if before:
             lo = mid + 1
         else:
@@ -419,20 +417,19 @@ def _first_not_before(rows: list[Row], value: Any, key: Callable, reverse: bool,
     return lo
 
 
-def _insert_at(rows: list[Row], value: Any, key: Callable, reverse: bool) -> int:
+def _insert_at(rows: list, value: Any, key: Callable, reverse: bool) -> int:
     """After every row with an equal value: inserts keep arrival order among ties."""
     return _first_not_before(rows, value, key, reverse, strict=True)
 
 
-def _find(rows: list[Row], row: Row, key: Callable, reverse: bool) -> int | None:
-    value = key(row)
+def _find(rows: list, row: RowData, key: Callable, reverse: bool) -> int | None:
+    """Position of the row with `row`'s key, searched among rows with `row`'s sort value."""
+    value, target = key(row), row[0]
     i = _first_not_before(rows, value, key, reverse, strict=False)
-    target = row[0]
     while i < len(rows):
-        candidate = rows[i]
-        if candidate[0] == target:
+        if rows[i][0] == target:
             return i
-        if key(candidate) != value:
+        if key(rows[i]) != value:
             return None
         i += 1
     return None

@@ -384,3 +384,15 @@ def test_subprocess_without_a_keyring(keap):
     proc = _python("status", "--base-url", base_url, env_extra={"KEAP_API_KEY": KEY})
     assert proc.returncode == 0, proc.stderr
     assert "not stored" in proc.stdout and KEY not in proc.stdout + proc.stderr
+
+
+def test_start_up_stays_light():
+    """settings/credentials/connection never import textual; the CLI also leaves httpx out."""
+    code = (
+        "import sys, infusion_tui.settings, infusion_tui.credentials, infusion_tui.connection, infusion_tui.cli\n"
+        "print(sorted(m for m in ('textual', 'httpx', 'keyring', 'infusion_tui.ui') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -282,3 +282,31 @@ async def test_requests_carry_user_agent_and_json(client, sb):
     assert headers["user-agent"] == "infusion-tui/0.1"
     assert headers["content-type"] == "application/json"
     assert headers["x-keap-api-key"] == "REDACTED"  # the sandbox's own record redacts
+
+
+async def test_clearing_a_text_field_sends_an_empty_string(client, sb):
+    task_id = next(i for i, t in sb.tasks.items() if t.get("description"))
+    original = await client.get_task(task_id)
+    draft = TaskDraft.from_task(original)
+    draft.description = ""
+    updated = await client.update_task(task_id, draft, original=original)
+    request = api_requests(sb)[-1]
+    assert (request.method, request.body) == ("PATCH", {"description": ""})
+    assert not updated.description and not sb.tasks[task_id].get("description")
+
+
+async def test_clearing_the_due_date_replaces_the_task_keeping_everything_else(client, sb):
+    task_id = next(i for i, t in sb.tasks.items() if t.get("due_date") and t.get("contact"))
+    before = dict(sb.tasks[task_id])
+    original = await client.get_task(task_id)
+    draft = TaskDraft.from_task(original)
+    draft.due_date = None
+    draft.title = "No date any more"
+    updated = await client.update_task(task_id, draft, original=original)
+    request = api_requests(sb)[-1]
+    assert request.method == "PUT" and "due_date" not in request.body
+    after = sb.tasks[task_id]
+    assert "due_date" not in after and updated.due_date is None
+    assert after["title"] == "No date any more"
+    for kept in ("contact", "priority", "type", "description", "completed", "user_id", "creation_date"):
+        assert after.get(kept) == before.get(kept), kept

@@ -159,3 +159,64 @@ async def test_env_credential_label():
     from infusion_tui.connection import _label
 
     assert _label(cred) == "KEAP_API_KEY"
+
+
+async def authorize(sb, redirect_uri, state="s1"):
+    """What the browser does: the sandbox approves at once and redirects with a code."""
+    import httpx
+    from infusion_tui.keap import oauth
+
+    url = oauth.authorize_url(sb.authorize_url_for(ORIGIN), sb.client_id, redirect_uri, state)
+    async with httpx.AsyncClient(transport=sb.transport()) as http:
+        return (await http.get(url)).headers["location"]
+
+
+async def test_connector_login_with_oauth(sb, memory_keyring):
+    from infusion_tui.keap import oauth
+
+    connector = Connector(settings_for(sb), None, credentials=CredentialStore("default"),
+                          transport=sb.transport(), clock=sb.clock)
+    redirect = "http://127.0.0.1:9/callback"
+    code = oauth.parse_redirect(await authorize(sb, redirect), "s1")
+    session = await connector.login_with_oauth(sb.client_id, sb.client_secret, code, redirect)
+    try:
+        assert session.label == "OAuth app"
+        stored = json.loads(memory_keyring.entries[ENTRY])
+        assert stored["kind"] == "oauth" and stored["client_id"] == sb.client_id
+        assert connector.credential.refresh_token == stored["refresh_token"]
+    finally:
+        await session.close()
+
+
+async def test_connector_login_with_oauth_bad_secret_stores_nothing(sb, memory_keyring):
+    from infusion_tui.keap import oauth
+
+    connector = Connector(settings_for(sb), None, credentials=CredentialStore("default"), transport=sb.transport())
+    redirect = "http://127.0.0.1:9/callback"
+    code = oauth.parse_redirect(await authorize(sb, redirect), "s1")
+    with pytest.raises(AuthError):
+        await connector.login_with_oauth(sb.client_id, "wrong", code, redirect)
+    assert memory_keyring.entries == {} and connector.needs_login
+
+
+async def test_oauth_login_by_paste(sb):
+    from infusion_tui.connection import oauth_login
+
+    async def paste(url):
+        assert "state=" in url and f"client_id={sb.client_id}" in url
+        async with __import__("httpx").AsyncClient(transport=sb.transport()) as http:
+            return (await http.get(url)).headers["location"]
+
+    cred = await oauth_login(settings_for(sb), sb.client_id, sb.client_secret, paste=paste,
+                             transport=sb.transport(), clock=sb.clock)
+    assert cred.kind == "oauth" and cred.client_secret == sb.client_secret and cred.refresh_token
+
+
+async def test_open_demo_from_the_connect_screen(memory_keyring):
+    connector = Connector(load_settings({}, {}), None, credentials=CredentialStore("default"), clock=FakeClock())
+    assert connector.needs_login
+    session = await connector.open_demo()
+    try:
+        assert session.label == "demo sandbox" and connector.settings.demo and not connector.needs_login
+    finally:
+        await session.close()

@@ -120,6 +120,10 @@ def test_no_floor_for_demo_or_local_sandbox(isolated_home):
 def test_declared_poll_interval_for_the_demo(isolated_home):
     s = load_settings({"demo": True}, {})
     assert with_declared_poll_interval(s, 5.0).poll_interval == 5.0  # user chose nothing
+    write_config(isolated_home, "poll_interval = 300\n")  # meant for Keap, not the demo
+    assert with_declared_poll_interval(load_settings({"demo": True}, {}), 5.0).poll_interval == 5.0
+    s = load_settings({"demo": True}, {"INFUSION_TUI_POLL_INTERVAL": "60"})
+    assert with_declared_poll_interval(s, 5.0).poll_interval == 60.0
     s = load_settings({"demo": True, "poll_interval": "30"}, {})
     assert with_declared_poll_interval(s, 5.0).poll_interval == 30.0  # longer: kept
     s = load_settings({"demo": True, "poll_interval": "1"}, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import sys
 from functools import total_ordering
@@ -12,7 +13,7 @@ from infusion_tui.table_index import DONE, NEW, Row, TableIndex, make_row
 
 
 def order(key: int, name: str, company: str = "Acme", total: float = 0.0, flags=0) -> Row:
-    return make_row(key, (str(key), name, company, f"{total:.2f}"), (total, name.lower()), flags)
+    return Row._make(make_row(key, (str(key), name, company, f"{total:.2f}"), (total, name.lower()), flags))
 
 
 def keys(index: TableIndex) -> list:
@@ -34,7 +35,7 @@ def index() -> TableIndex:
 
 
 def test_make_row_is_literal_and_searchable() -> None:
-    row = make_row(7, ("[b]Name[/b]\x1b[31m", None, 12), flags=("new", "overdue"))
+    row = Row._make(make_row(7, ("[b]Name[/b]\x1b[31m", None, 12), flags=("new", "overdue")))
     assert row.cells == ("[b]Name[/b]", "", "12")
     assert row.haystack == "[b]name[/b]\x1f\x1f12"
     assert row.flags == NEW | 2
@@ -49,7 +50,7 @@ def test_replace_all_sorts_by_key_and_reads(index: TableIndex) -> None:
 
 
 def test_presorted_list_is_adopted_without_work() -> None:
-    rows = [order(k, f"n{k}") for k in (5, 1, 3)]  # deliberately not sorted: trusted
+    rows = [tuple(order(k, f"n{k}")) for k in (5, 1, 3)]  # deliberately not sorted: trusted
     idx = TableIndex()
     idx.replace_all(rows, presorted=True)
     assert idx.visible_rows is rows
@@ -224,7 +225,7 @@ def test_upsert_into_100k_sorted_rows_is_logarithmic() -> None:
     Counted.compares = 0
     idx.upsert([make_row(n + i, (f"1{i}",), (Counted(2 * i + 1),)) for i in range(5)])
     assert Counted.compares < 5 * 4 * 20  # two lists, ~17 steps each: far below n
-    assert idx.position_of(n + 3) == idx.visible_rows.index(idx.get(n + 3))
+    assert idx.position_of(n + 3) == idx.visible_rows.index(tuple(idx.get(n + 3)))
 
 
 def test_visible_matches_a_naive_model_under_random_operations() -> None:
@@ -260,7 +261,7 @@ def test_visible_matches_a_naive_model_under_random_operations() -> None:
             k for k, r in model.items()
             if all(t in r.haystack for t in text.split()) and not (hide_done and r.flags & DONE)
         }
-        shown = idx.visible_rows
+        shown = [Row._make(r) for r in idx.visible_rows]
         assert {r.key for r in shown} == expected
         value = (lambda r: r.key) if sort is None else (lambda r: r.sort_keys[("total", "name").index(sort)])
         values = [value(r) for r in shown]
@@ -270,8 +271,16 @@ def test_visible_matches_a_naive_model_under_random_operations() -> None:
         assert len(idx) == len(model)
 
 
-def test_rows_are_compact() -> None:
-    row = order(123456, "A customer name", "Company Ltd", 123.45)
+def test_rows_are_compact_and_invisible_to_the_gc() -> None:
+    row = make_row(123456, (str(123456), "A customer name", "Company Ltd", "123.45"), (123.45,))
     # a tuple of short strings, not Rich objects: a few hundred bytes per row
-    size = sys.getsizeof(row) + sys.getsizeof(row.cells) + sum(map(sys.getsizeof, row.cells))
+    size = sys.getsizeof(row) + sys.getsizeof(row[1]) + sum(map(sys.getsizeof, row[1]))
     assert size < 600
+    assert type(row) is tuple  # exact tuples of atoms get untracked by the cyclic GC
+    idx = TableIndex()
+    idx.replace_all([Row._make(row)])
+    idx.upsert([Row._make(make_row(1, ("x",)))])
+    assert all(type(r) is tuple for r in idx.visible_rows)
+    gc.collect()
+    gc.collect()  # the first pass untracks the cells, the second the rows holding them
+    assert not any(gc.is_tracked(r) for r in idx.visible_rows)

@@ -30,6 +30,7 @@ from infusion_tui.keap.models import (
     format_keap_datetime,
 )
 from infusion_tui.keap.retry import IDEMPOTENT, NO_LOGIN, Wait, error_for, give_up, retryable
+from infusion_tui.keap.task_bodies import needs_replace, patch_body, put_body
 from infusion_tui.keap.transport import MeteredTransport, default_transport
 
 logger = logging.getLogger("infusion_tui.keap")
@@ -157,14 +158,20 @@ class KeapClient:
         self, task_id: int, changes: dict[str, Any] | TaskDraft, *, original: Task | None = None
     ) -> Task:
         """PATCH only what changed. With a draft and the task it was made from, the diff is
-        computed here; with nothing to change, no call is made and `original` comes back."""
+        computed here; with nothing to change, no call is made and `original` comes back.
+
+        Clearing a due date or priority cannot be said in a v1 PATCH (see task_bodies.py): with
+        `original` given, such a change is sent as a PUT of the whole task instead.
+        """
         if isinstance(changes, TaskDraft):
-            body = changes.changes_from(original) if original is not None else changes.to_body()
-        else:
-            body = {name: json_value(value) for name, value in changes.items()}
+            changes = changes.changes_from(original) if original is not None else changes.to_body()
+        body = patch_body(changes)
         if not body:
             return original if original is not None else await self.get_task(task_id)
-        response = await self._request("PATCH", f"tasks/{int(task_id)}", json=body)
+        if needs_replace(body) and original is not None:
+            response = await self._request("PUT", f"tasks/{int(task_id)}", json=put_body(original, body))
+        else:
+            response = await self._request("PATCH", f"tasks/{int(task_id)}", json=body)
         return decode(response.content, Task)
 
     async def set_completed(self, task_id: int, completed: bool) -> Task:
@@ -300,7 +307,3 @@ def query_value(value: Any) -> str:
     if isinstance(value, datetime):
         return format_keap_datetime(value)
     return str(value)
-
-
-def json_value(value: Any) -> Any:
-    return format_keap_datetime(value) if isinstance(value, datetime) else value

@@ -110,7 +110,8 @@ class LoopbackReceiver:
             return "400 Bad Request", "Already done", "This login was already completed."
         if params.get("error"):
             why = "cancelled" if params["error"] == "access_denied" else "refused"
-            self._result.set_exception(AuthError(f"The Keap login was {why} in the browser. Log in again to connect."))
+            message = f"The Keap login was {why} in the browser. Log in again to connect."
+            self._result.set_exception(AuthError(message))
             return "200 OK", "Login not completed", "You can close this tab and return to the terminal."
         if not params.get("code"):
             return "400 Bad Request", "No code", "Keap's answer had no sign-in code."

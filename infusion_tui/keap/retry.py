@@ -103,10 +103,12 @@ def error_for(response: httpx.Response, *, refused: str, now: float) -> KeapErro
     if status == 403:
         return AuthError(FORBIDDEN, status=status)
     if status == 404:
-        return NotFound(keap_message(response) or "Keap has no such record (it may have been deleted).", status=status)
+        text = keap_message(response) or "Keap has no such record (it may have been deleted)."
+        return NotFound(text, status=status)
     if status >= 500:
         return Unavailable(f"Keap is having trouble (HTTP {status}). The app will retry.", status=status)
-    return InvalidRequest(keap_message(response) or f"Keap refused the request (HTTP {status}).", status=status)
+    text = keap_message(response) or f"Keap refused the request (HTTP {status})."
+    return InvalidRequest(text, status=status)
 
 
 def keap_message(response: httpx.Response) -> str:

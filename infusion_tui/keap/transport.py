@@ -50,12 +50,13 @@ class MeteredTransport(httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout(f"no answer within {self.deadline:g} s", request=request) from None
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "← %s %s %s in %.0f ms %s",
+                "← %s %s %s in %.0f ms (throttle available: %s, retry-after: %s)",
                 response.status_code,
                 request.method,
                 request.url.path,
                 (time.perf_counter() - started) * 1000,
-                redact_headers(response.headers.multi_items()),
+                response.headers.get("x-keap-product-throttle-available", "-"),
+                response.headers.get("retry-after", "-"),
             )
         return response
 

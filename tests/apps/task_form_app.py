@@ -86,12 +86,14 @@ class TaskFormApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Static("infusion-tui · tasks", id="host")
 
-    def on_mount(self) -> None:
-        self.open_form()
+    async def on_mount(self) -> None:
+        await self.open_form()
 
-    def open_form(self) -> None:
+    async def open_form(self) -> None:
         form = TaskForm(self.task_to_edit, save=self.save, types=self.types, now=lambda: self.now)
-        self.push_screen(form, self.results.append)
+        await self.push_screen(form, self.results.append)
+        for widget in form.query("Input, TextArea"):
+            widget.cursor_blink = False  # a blinking cursor would make snapshots flaky
 
     @property
     def form(self) -> TaskForm:

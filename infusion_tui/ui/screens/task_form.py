@@ -250,8 +250,10 @@ class TaskForm(ModalScreen["Task | None"]):
                     "priority": task.priority, "due": task.due_date}[name]
             if name != "title" or (kept or "").strip():
                 return kept
-        readers = {"title": clean_title, "description": clean_description, "priority": parse_priority,
-                   "type": lambda text: clean_type(text, self._types), "due": lambda _: self.query_one(DueInput).read()}
+        readers = {
+            "title": clean_title, "description": clean_description, "priority": parse_priority,
+            "type": lambda text: clean_type(text, self._types), "due": lambda _: self.query_one(DueInput).read(),
+        }
         return readers[name](raw)
 
     def _collect(self, *, focus: bool) -> TaskDraft | None:
@@ -350,7 +352,8 @@ class TaskForm(ModalScreen["Task | None"]):
             self._status(f"{err}  ·  ctrl+s to try again", "error")
         else:
             self.log.error("task save failed", repr(err))
-            self._status(f"Could not save ({type(err).__name__}: {err}). Your text is kept; ctrl+s to retry.", "error")
+            problem = f"{type(err).__name__}: {err}"
+            self._status(f"Could not save ({problem}). Your text is kept; ctrl+s to retry.", "error")
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
