@@ -291,11 +291,11 @@ def short_absolute(dt: datetime, now: datetime) -> str:
     local = dt.astimezone(now.tzinfo)
     days = (local.date() - now.date()).days
     if days == 0:
-        return _clock(local)
+        return local.strftime("%H:%M")  # a table cell: seconds are noise there
     if -6 <= days <= 6:
-        return f"{DAYS[local.weekday()]} {_clock(local)}"
+        return f"{DAYS[local.weekday()]} {local.strftime('%H:%M')}"
     if local.year == now.year:
-        return f"{local.day} {MONTHS[local.month - 1]} {_clock(local)}"
+        return f"{local.day} {MONTHS[local.month - 1]} {local.strftime('%H:%M')}"
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
 
 

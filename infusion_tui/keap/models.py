@@ -23,6 +23,10 @@ class DecodeError(BadResponse):
     """Keap's JSON did not have the shape the API promises."""
 
 
+# Keap's task types as the Power Automate connector offers them; Keap also accepts free text.
+TASK_TYPES = ("Call", "Email", "Appointment", "Fax", "Letter", "Other")
+
+
 class BasicContact(msgspec.Struct, **_STRUCT):
     id: int | None = None
     email: str | None = None

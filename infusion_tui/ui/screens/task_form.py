@@ -36,12 +36,12 @@ from textual.widgets import Checkbox, Footer, Input, Label, Static, TextArea
 
 from infusion_tui.dates import local_now
 from infusion_tui.keap.errors import KeapError
-from infusion_tui.keap.models import Task, TaskDraft
+from infusion_tui.display import PRIORITY_WORDS
+from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
 from infusion_tui.ui.screens.confirm import ConfirmScreen
 from infusion_tui.ui.widgets.due_input import DueInput
 
-KEAP_TYPES = ("Call", "Email", "Appointment", "Fax", "Letter", "Other")  # PA connector's list
-PRIORITY_WORDS = {1: "Low", 2: "Medium", 3: "High"}
+KEAP_TYPES = TASK_TYPES
 TITLE_MAX, TYPE_MAX, DESCRIPTION_MAX = 1_000, 255, 65_535
 FIELDS = ("title", "description", "type", "priority", "due")
 

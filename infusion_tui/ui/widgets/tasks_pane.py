@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 
 from infusion_tui.keap.errors import KeapError
-from infusion_tui.keap.models import Task, TaskDraft
+from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
 from infusion_tui.live import PollResult, tasks_poller
 from infusion_tui.rows import TASK_SORTS, task_row
 from infusion_tui.table_index import DONE
@@ -24,7 +24,6 @@ from infusion_tui.ui.screens.task_form import TaskForm
 from infusion_tui.ui.widgets.feed_pane import FeedPane
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
-KEAP_TASK_TYPES = ("Call", "Email", "Appointment", "Fax", "Letter", "Other")
 SORT_LABELS = {"due": "due date", "priority": "priority", "title": "title", "created": "newest"}
 
 
@@ -168,7 +167,7 @@ class TasksPane(FeedPane):
 
     def _types(self) -> list[str]:
         seen = {t.type for t in self.tasks.values() if t.type}
-        return sorted(seen - set(KEAP_TASK_TYPES))
+        return sorted(seen - set(TASK_TYPES))
 
     async def _save(self, draft: TaskDraft, original: Task | None) -> Task:
         client = self.session.client
