@@ -287,16 +287,15 @@ def describe_due(due: datetime, *, now: datetime) -> str:
 
 
 def short_absolute(dt: datetime, now: datetime) -> str:
-    """A compact date for a table cell: '17:00' today, 'Fri 17:00' this week, '24 Dec 17:00', '24 Dec 2027'."""
+    """The absolute half of a table cell that already says how far away it is (`relative`):
+    '17:00' within a week (the relative part names the day), '24 Dec' this year, 'Mar 2027'."""
     local = dt.astimezone(now.tzinfo)
     days = (local.date() - now.date()).days
-    if days == 0:
-        return local.strftime("%H:%M")  # a table cell: seconds are noise there
     if -6 <= days <= 6:
-        return f"{DAYS[local.weekday()]} {local.strftime('%H:%M')}"
+        return local.strftime("%H:%M")  # seconds are noise in a table
     if local.year == now.year:
-        return f"{local.day} {MONTHS[local.month - 1]} {local.strftime('%H:%M')}"
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+        return f"{local.day} {MONTHS[local.month - 1]}"
+    return f"{MONTHS[local.month - 1]} {local.year}"
 
 
 def relative(dt: datetime, now: datetime, *, words: bool = False) -> str:

@@ -23,7 +23,7 @@ def money(value: float | None, symbol: str = "$") -> str:
 
 
 def when(value: datetime | None, now: datetime, *, past: bool = False) -> str:
-    """'in 3 d · Fri 24 Dec 17:00' — relative first (what matters), then absolute.
+    """'in 3 d · 09:30', 'overdue 13 d · 20 Nov': how far first (what matters), then when.
 
     `past=True` is for things that happened (orders): '4 d ago', never 'overdue 4 d'.
     """
@@ -32,13 +32,7 @@ def when(value: datetime | None, now: datetime, *, past: bool = False) -> str:
     rel = relative(value, now)
     if past and rel.startswith("overdue "):
         rel = f"{rel.removeprefix('overdue ')} ago"
-    absolute = short_absolute(value, now)
-    if rel in ("today", "yesterday", "tomorrow") or absolute[:3] in _DAY_NAMES:
-        absolute = absolute.split(" ")[-1]  # 'yesterday · Thu 20:09' says the day twice
-    return f"{rel} · {absolute[:5] if absolute[2:3] == ':' else absolute}"
-
-
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    return f"{rel} · {short_absolute(value, now)}"
 
 
 def priority_label(priority: int | None) -> str:

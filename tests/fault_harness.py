@@ -28,7 +28,7 @@ from infusion_tui.credentials import Credential, CredentialStore
 from infusion_tui.sandbox import Sandbox
 from infusion_tui.settings import Settings, load_settings
 from infusion_tui.ui.app import InfusionApp
-from tests.app_harness import screen_text, settle, started
+from tests.app_harness import screen_text, started
 
 ORIGIN = "http://localhost"
 ORDERS = "/crm/rest/v1/orders"
@@ -189,6 +189,16 @@ def oauth_credential(sb: Sandbox) -> Credential:
 
 
 # --- driving it ---------------------------------------------------------------------------------
+
+
+async def settle(app: InfusionApp, pilot) -> None:
+    """Let workers finish and their messages be handled (cheaper than app_harness.settle)."""
+    await pilot.pause()
+    for _ in range(20):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
 
 
 def main_screen(app: InfusionApp):

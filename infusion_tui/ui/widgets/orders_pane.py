@@ -34,7 +34,7 @@ class OrdersPane(FeedPane):
     NOUN = "orders"
     SORTS = ORDER_SORTS
     COLUMNS = [
-        Column("time", "Time", width=16, priority=9),
+        Column("time", "Time", width=17, priority=9),
         Column("id", "Order", width=6, justify="right", priority=10),
         Column("contact", "Contact", min_width=10, priority=8),
         Column("company", "Company", width=16, priority=3),

@@ -37,10 +37,10 @@ class TasksPane(FeedPane):
     SORTS = TASK_SORTS
     COLUMNS = [
         Column("done", "✓", width=1, priority=9),
-        Column("title", "Title", min_width=12, priority=10),
+        Column("title", "Title", min_width=20, priority=10),
         Column("type", "Type", width=11, priority=3),
         Column("priority", "Prio", width=6, priority=4),
-        Column("due", "Due", width=18, priority=8),
+        Column("due", "Due", width=21, priority=8),
         Column("contact", "Contact", width=16, priority=2),
     ]
 
