@@ -151,11 +151,13 @@ class Start:
             raise RuntimeError(f"no task row on screen after {now:.1f} s; the screen showed:\n{screen}")
         return {"first": first, "rows": rows, "first_had_rows": first_had_rows, "screen": screen}
 
-    def quit(self, timeout: float = 5.0) -> None:
-        self.tmux.run("send-keys", "-t", self.name, "q", check=False)
-        deadline = time.monotonic() + timeout
-        while not self.tmux.dead(self.name) and time.monotonic() < deadline:
-            time.sleep(0.02)
+    def quit(self, gently: bool, timeout: float = 5.0) -> None:
+        """q and wait for the exit (gently), or end the session at once (SIGHUP)."""
+        if gently:
+            self.tmux.run("send-keys", "-t", self.name, "q", check=False)
+            deadline = time.monotonic() + timeout
+            while not self.tmux.dead(self.name) and time.monotonic() < deadline:
+                time.sleep(0.02)
         self.tmux.run("kill-session", "-t", self.name, check=False)
         self.fifo.unlink(missing_ok=True)
 
@@ -203,8 +205,32 @@ def cached_tasks(data_home: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
 
 
-def run(quick: bool, runs: int | None) -> dict:
-    runs = runs or (2 if quick else 10)
+def fill_big_cache(data_home: Path, n_orders: int) -> float:
+    """A profile cache holding `n_orders` orders (and the demo's tasks), as a first sync of a
+    big account leaves it: written through `Store.commit_feed`, the poller's own call."""
+    import json
+
+    from infusion_tui.keap.models import Order, Task, decode
+    from infusion_tui.live.cursor import Cursor
+    from infusion_tui.sandbox import Sandbox
+    from infusion_tui.store import Store
+
+    started = time.perf_counter()
+    sb = Sandbox(seed=7, n_orders=n_orders)
+    orders = [decode(json.dumps(o), Order) for o in sb.orders.values()]
+    tasks = [decode(json.dumps(t), Task) for t in sb.tasks.values()]
+    folder = data_home / "infusion-tui"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Store(folder / "default.sqlite3") as store:
+        store.commit_feed("orders", Cursor().advanced((o.creation_date, o.id) for o in orders),
+                          orders=orders, synced_at=time.time())
+        store.commit_feed("tasks", Cursor().advanced((t.modification_date or t.creation_date, t.id) for t in tasks),
+                          tasks=tasks, replace_tasks=True, synced_at=time.time())
+    return time.perf_counter() - started
+
+
+def run(quick: bool, runs: int | None, big_cache: int = 0) -> dict:
+    runs = runs or (1 if quick else 10)
     work = Path(tempfile.mkdtemp(prefix="infusion-bench-startup-"))
     home = work / "home"
     home.mkdir()
@@ -229,9 +255,10 @@ def run(quick: bool, runs: int | None) -> dict:
     bare_markers = ("Bare task 1",)
     profile_env = {"KEAP_API_KEY": "sandbox-key", "INFUSION_TUI_BASE_URL": sandbox.url}
     warm_data = work / "warm-data"
+    big_data = work / "big-data"
     cold_count = 0
 
-    def start(kind: str) -> dict:
+    def start(kind: str, gently: bool = False) -> dict:
         nonlocal cold_count
         if kind == "bare":
             command, env, wanted = [python, str(bare)], {}, bare_markers
@@ -241,38 +268,44 @@ def run(quick: bool, runs: int | None) -> dict:
             cold_count += 1
             fresh = work / f"cold-data-{cold_count}"  # an empty cache every time
             command, env, wanted = [app], {**profile_env, "XDG_DATA_HOME": str(fresh)}, markers
-        else:
+        elif kind == "warm":
             command, env, wanted = [app], {**profile_env, "XDG_DATA_HOME": str(warm_data)}, markers
+        else:  # "big": a warm start whose cache holds `big_cache` orders
+            command, env, wanted = [app], {**profile_env, "XDG_DATA_HOME": str(big_data)}, markers
         launch = Start(tmux, work, command, env)
         try:
             return launch.measure(wanted)
         finally:
-            launch.quit()
+            launch.quit(gently)
 
     kinds = ["bare", "demo", "cold", "warm"]
     results: dict[str, list[dict]] = {kind: [] for kind in kinds}
     try:
-        # Untimed: fill the warm profile's cache, and warm .pyc files and the page cache.
-        start("warm")
-        for _ in range(50):
-            if cached_tasks(warm_data):
-                break
-            time.sleep(0.1)
+        # Untimed: fill the warm profile's cache (the first sync saves it), and warm .pyc files
+        # and the page cache for every kind.
+        start("warm", gently=True)
         if not cached_tasks(warm_data):
             raise RuntimeError("the first profile run did not fill the local cache")
-        for kind in kinds:
-            start(kind)
+        if not quick:
+            for kind in kinds:
+                start(kind)
         for round_ in range(runs):
             for kind in kinds:
                 results[kind].append(start(kind))
             print(f"  round {round_ + 1}/{runs}: " + "  ".join(
                 f"{kind} {secs(results[kind][-1]['rows'])}" for kind in kinds), file=sys.stderr, flush=True)
         cache_tasks = cached_tasks(warm_data)
+        if big_cache:
+            print(f"  filling a cache with {big_cache:,} orders …", file=sys.stderr, flush=True)
+            fill_seconds = fill_big_cache(big_data, big_cache)
+            results["big"] = [start("big") for _ in range(3)]
     finally:
         sandbox.stop()
         tmux.close()
         shutil.rmtree(work, ignore_errors=True)
-    out: dict = {"runs": runs, "cached_tasks": cache_tasks}
+    out: dict = {"runs": runs, "cached_tasks": cache_tasks, "big_cache": big_cache}
+    if big_cache:
+        out["big_fill_s"] = fill_seconds
     for kind, samples in results.items():
         out[kind] = {
             "rows": summarize([s["rows"] for s in samples]),
@@ -356,15 +389,18 @@ def report(results: dict, frames: dict[str, dict]) -> list[str]:
     runs = results["runs"]
     print()
     print(f"{'':6} {'rows on screen: median [min..max]':>36}   {'first text: median':>20}   rows in first frame")
-    for kind in ("bare", "demo", "cold", "warm"):
+    for kind in [k for k in ("bare", "demo", "cold", "warm", "big") if k in results]:
         r = results[kind]
         rows, first = r["rows"], r["first"]
         print(f"{kind:6} {secs(rows['median']):>14} [{secs(rows['min'])}..{secs(rows['max'])}]"
-              f" {rows['median'] / bare:5.2f}x   {secs(first['median']):>20}   {r['rows_in_first_frame']}/{runs}")
+              f" {rows['median'] / bare:5.2f}x   {secs(first['median']):>20}   {r['rows_in_first_frame']}/{rows['n']}")
     print(f"\nin-process frame check (first frame of the main screen shows task rows): "
           + ", ".join(f"{k}: {'yes' if v['first_main_frame_has_rows'] else 'no'}"
                       f" ({v['main_frames_before_rows']} frames before rows)" for k, v in frames.items()))
-    print(f"warm cache: {results['cached_tasks']} tasks in the profile's SQLite file\n")
+    print(f"warm cache: {results['cached_tasks']} tasks in the profile's SQLite file")
+    if "big" in results:
+        print(f"big cache: {results['big_cache']:,} orders, written in {results['big_fill_s']:.1f} s")
+    print()
 
     lines = []
     demo = results["demo"]["rows"]["median"]
@@ -381,19 +417,158 @@ def report(results: dict, frames: dict[str, dict]) -> list[str]:
     cold = results["cold"]["rows"]["median"]
     lines.append(f"startup cold profile (empty cache, loopback sandbox): {secs(cold)} vs bare {secs(bare)} "
                  f"-> {cold / bare:.2f}x  (no target)")
+    if "big" in results:
+        big = results["big"]
+        lines.append(f"startup warm, {results['big_cache']:,} orders cached: {secs(big['rows']['median'])} "
+                     f"[{secs(big['rows']['min'])}..{secs(big['rows']['max'])}] vs bare {secs(bare)} -> "
+                     f"{big['rows']['median'] / bare:.1f}x, rows in the first frame {big['rows_in_first_frame']}/"
+                     f"{big['rows']['n']}  (no target; the first frame waits for the whole cache)")
     for line in lines:
         print(line)
     return lines
 
 
+# --- profiling: where the start-up time goes ------------------------------------------------
+
+
+def probe(demo: bool) -> None:
+    """Start the real app headless (`--demo`, or a profile through KEAP_API_KEY and
+    INFUSION_TUI_BASE_URL from the environment), print a timeline, exit at the first frame that
+    shows task rows. Run under `-X importtime` or pyinstrument by `--profile`."""
+    began = time.perf_counter()
+    marks: list[tuple[float, str]] = []
+
+    def mark(what: str) -> None:
+        marks.append((time.perf_counter() - began, what))
+
+    from infusion_tui import cli  # the entry point's own first import
+
+    mark("infusion_tui.cli imported")
+    from infusion_tui.connection import Connector
+    from infusion_tui.credentials import credential_from_env
+    from infusion_tui.live import poller
+    from infusion_tui.ui.app import InfusionApp
+
+    mark("infusion_tui.ui.app (textual) imported")
+    settings = cli.load_settings({"demo": demo or None}, os.environ)
+    connector = Connector(settings) if demo else Connector(settings, credential_from_env(os.environ))
+    app = InfusionApp(settings, connector)
+    opened = Connector.open
+    polled = poller.Poller._poll
+
+    async def open_(self):  # type: ignore[no-untyped-def]
+        mark("connect worker starts")
+        session = await opened(self)
+        mark("session open (client, store or sandbox)")
+        return session
+
+    async def poll_(self, manual):  # type: ignore[no-untyped-def]
+        mark(f"{self.name}: first poll starts")
+        result = await polled(self, manual)
+        mark(f"{self.name}: first poll done")
+        return result
+
+    Connector.open = open_  # type: ignore[method-assign]
+    poller.Poller._poll = poll_  # type: ignore[method-assign]
+    display = app._display
+    state = {"main": False}
+
+    def spy(screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        display(screen, renderable)
+        if renderable is None or type(screen).__name__ != "MainScreen":
+            return
+        rows = bool(screen.query_one("TasksPane").table.index.visible)
+        if not state["main"]:
+            state["main"] = True
+            mark(f"first frame of the main screen ({'with' if rows else 'without'} task rows)")
+        if rows:
+            mark("frame with task rows")
+            app.exit()
+
+    app._display = spy  # type: ignore[method-assign]
+    app.run(headless=True, size=SIZE)
+    for stamp, what in marks:
+        print(f"{stamp * 1000:8.0f} ms  {what}")
+
+
+def importtime(code: list[str], env: dict[str, str], runs: int) -> tuple[float, dict[str, float], dict[str, float]]:
+    """(total ms, self ms by top-level package, self ms by module) of the median run of `runs`
+    (one whole run, so the parts add up; other processes make single modules noisy)."""
+    import re
+
+    measured = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-X", "importtime", *code], env=env, cwd=ROOT,
+                              capture_output=True, text=True)
+        seen: dict[str, float] = {}
+        for line in done.stderr.splitlines():
+            match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
+            if match:
+                seen[match[3]] = int(match[1]) / 1000
+        measured.append((sum(seen.values()), seen))
+    measured.sort(key=lambda run: run[0])
+    total, by_module = measured[len(measured) // 2]
+    by_package: dict[str, float] = {}
+    for name, ms in by_module.items():
+        top = name.split(".")[0]
+        by_package[top] = by_package.get(top, 0.0) + ms
+    return total, by_package, by_module
+
+
+def profile(runs: int = 5) -> None:
+    """Import costs (min of `runs`) and a pyinstrument profile of a headless --demo start."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    with tempfile.TemporaryDirectory() as home:
+        env.update(HOME=home, XDG_CONFIG_HOME=f"{home}/c", XDG_DATA_HOME=f"{home}/d",
+                   XDG_CACHE_HOME=f"{home}/k", XDG_STATE_HOME=f"{home}/s")
+        for title, code in [
+            ('python -X importtime -c "import infusion_tui.cli"', ["-c", "import infusion_tui.cli"]),
+            ("python -X importtime -m benchmarks.bench_startup --probe --demo (everything up to the rows)",
+             ["-m", "benchmarks.bench_startup", "--probe", "--demo"]),
+        ]:
+            total, packages, modules = importtime(code, env, runs)
+            print(f"\n{title}: {total:.0f} ms of imports (self times; the median of {runs} runs)")
+            print("  by package: " + ", ".join(f"{name} {ms:.0f}" for name, ms in
+                                                sorted(packages.items(), key=lambda kv: -kv[1])[:14]))
+            print("  top modules: " + ", ".join(f"{name} {ms:.1f}" for name, ms in
+                                                 sorted(modules.items(), key=lambda kv: -kv[1])[:14]))
+        print("\ntimeline of a headless --demo start (3 runs):")
+        for _ in range(3):
+            done = subprocess.run([sys.executable, "-m", "benchmarks.bench_startup", "--probe", "--demo"],
+                                  env=env, cwd=ROOT, capture_output=True, text=True)
+            print(done.stdout)
+        try:
+            import pyinstrument  # noqa: F401
+        except ImportError:
+            print("pyinstrument is not installed: no profile (pip install pyinstrument)")
+            return
+        done = subprocess.run([sys.executable, "-m", "pyinstrument", "-r", "text", "-i", "0.0005",
+                               "-m", "benchmarks.bench_startup", "--probe", "--demo"],
+                              env=env, cwd=ROOT, capture_output=True, text=True)
+        print("pyinstrument, headless --demo start to the first frame with task rows:")
+        print(done.stdout)
+
+
 def main(argv: list[str] | None = None) -> list[str]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 starts of each kind")
+    parser.add_argument("--quick", action="store_true", help="1 start of each kind, no separate warm-up")
     parser.add_argument("--runs", type=int, default=None, help="timed starts of each kind (default 10)")
+    parser.add_argument("--big-cache", type=int, default=None, metavar="N",
+                        help="also start warm from a cache of N orders (default 100,000; 0 with --quick)")
+    parser.add_argument("--profile", action="store_true", help="import times and a pyinstrument profile instead")
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.probe:
+        probe(args.demo)
+        return []
+    if args.profile:
+        profile()
+        return []
     if shutil.which("tmux") is None:
         raise SystemExit("bench_startup needs tmux")
-    results = run(args.quick, args.runs)
+    big = args.big_cache if args.big_cache is not None else (0 if args.quick else 100_000)
+    results = run(args.quick, args.runs, big)
     frames = asyncio.run(frames_in_process())
     return report(results, frames)
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from infusion_tui.clock import REAL_CLOCK, Clock
-from infusion_tui.credentials import Credential, CredentialStore
+from infusion_tui.credentials import Credential, CredentialError, CredentialStore
 from infusion_tui.settings import KEAP_POLL_FLOOR, Settings, with_declared_poll_interval
 
 if TYPE_CHECKING:
@@ -48,12 +48,14 @@ async def open_client(
     clock: Clock = REAL_CLOCK,
     max_retries: int | None = None,
     on_rotate: Callable[[Credential], None] | None = None,
+    on_save_error: Callable[[CredentialError], None] | None = None,
 ) -> KeapClient:
     """A client for `settings.base_url` that authenticates with `credential`.
 
     OAuth: every rotated token pair is written to `store` before the new access token is used
     (Keap has already invalidated the old refresh token). With store=None rotations live in
-    memory only. `on_rotate` hears about each new pair (e.g. to redact it from logs).
+    memory only. `on_rotate` hears about each new pair (e.g. to redact it from logs);
+    `on_save_error` about a pair the keyring would not take (the session goes on in memory).
     """
     from infusion_tui.keap.auth import ApiKeyAuth, OAuthAuth
     from infusion_tui.keap.budget import CallBudget
@@ -72,8 +74,14 @@ async def open_client(
             rotated = dataclasses.replace(rotated, source="keyring")
             if on_rotate is not None:
                 on_rotate(rotated)
-            if store is not None:
+            if store is None:
+                return
+            try:
                 await store.save(rotated)  # OAuthAuth awaits this before using the new token
+            except CredentialError as exc:
+                if on_save_error is not None:
+                    on_save_error(exc)
+                raise  # OAuthAuth logs it and keeps the new tokens in memory
 
         auth = OAuthAuth(
             credential.oauth_tokens(),
@@ -204,6 +212,8 @@ class Connector:
         self.clock = clock
         self.open_store = open_store if open_store is not None else _profile_store
         self.sandbox: Sandbox | None = None
+        # Told (once per failure) when renewed OAuth tokens could not be kept: the app notifies.
+        self.on_problem: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
         return f"Connector(profile={self.settings.profile!r}, demo={self.settings.demo}, credential={self.credential!r})"
@@ -219,6 +229,15 @@ class Connector:
     def _rotated(self, credential: Credential) -> None:
         self.credential = credential
 
+    def _not_saved(self, exc: CredentialError) -> None:
+        message = (
+            f"Your renewed Keap login could not be saved to the keyring ({getattr(exc, 'detail', exc)}); it works until "
+            "you quit, then you will have to log in again."
+        )
+        log.warning("%s", message)
+        if self.on_problem is not None:
+            self.on_problem(message)
+
     async def open(self) -> Session:
         """A Session for the app; NotLoggedIn when there is no credential (not in demo)."""
         if self.settings.demo:
@@ -229,7 +248,7 @@ class Connector:
             raise NotLoggedIn(f"no credential stored for profile '{self.settings.profile}'")
         client = await open_client(
             self.settings, self.credential, store=self.credentials, transport=self.transport,
-            clock=self.clock, on_rotate=self._rotated,
+            clock=self.clock, on_rotate=self._rotated, on_save_error=self._not_saved,
         )
         return self._session(client, _label(self.credential), floor=self._floor(), store=self.open_store(self.settings))
 
@@ -246,7 +265,7 @@ class Connector:
         credential = dataclasses.replace(credential, source="keyring" if self.credentials else "login")
         client = await open_client(
             self.settings, credential, store=self.credentials, transport=self.transport,
-            clock=self.clock, on_rotate=self._rotated,
+            clock=self.clock, on_rotate=self._rotated, on_save_error=self._not_saved,
         )
         try:
             await client.verify()

@@ -17,7 +17,7 @@ import unicodedata
 
 from rich.cells import cell_len, set_cell_size
 
-__all__ = ["literal", "one_line", "NEWLINE_MARK"]
+__all__ = ["literal", "one_line", "fit_cells", "NEWLINE_MARK"]
 
 NEWLINE_MARK = " ⏎ "
 ELLIPSIS = "…"
@@ -93,3 +93,13 @@ def one_line(s: str | None, max_len: int) -> str:
         return text[: max_len - 1] + ELLIPSIS
     # set_cell_size pads with a space when a wide character straddles the cut
     return set_cell_size(text, max_len - 1) + ELLIPSIS
+
+
+def fit_cells(text: str, width: int, right: bool = False) -> str:
+    """Single-line `text` in exactly `width` cells: cut with "…" or padded with spaces,
+    left or right justified. Table cells use it on text that is already literal."""
+    size = len(text) if text.isascii() else cell_len(text)
+    if size > width:
+        text = one_line(text, width)
+        size = cell_len(text)
+    return " " * (width - size) + text if right else text + " " * (width - size)

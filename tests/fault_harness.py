@@ -16,6 +16,7 @@ timeout (the client's own is 20 s; the sandbox's `timeout` fault waits real seco
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,13 +193,28 @@ def oauth_credential(sb: Sandbox) -> Credential:
 
 
 async def settle(app: InfusionApp, pilot) -> None:
-    """Let workers finish and their messages be handled (cheaper than app_harness.settle)."""
-    await pilot.pause()
-    for _ in range(20):
+    """Let workers finish and every screen's widgets handle their messages.
+
+    Cheaper than app_harness.settle: no idle waits (each `pilot.pause()` sleeps at least
+    20 ms and forces a full render), just turns of the loop until nothing is pending, on every
+    screen of the stack (a modal form must not hide the main screen's pending poll results).
+    """
+    quiet = 0
+    for _ in range(400):
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        await asyncio.sleep(0)
+        busy = any(w.is_running for w in app.workers) or any(
+            not node._message_queue.empty() for node in _pumps(app))
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
             return
+    await pilot.pause()
+
+
+def _pumps(app: InfusionApp):
+    yield app
+    for screen in app.screen_stack:
+        yield from screen.walk_children(with_self=True)
 
 
 def main_screen(app: InfusionApp):

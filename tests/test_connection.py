@@ -220,3 +220,34 @@ async def test_open_demo_from_the_connect_screen(memory_keyring):
         assert session.label == "demo sandbox" and connector.settings.demo and not connector.needs_login
     finally:
         await session.close()
+
+
+async def test_a_locked_keyring_at_rotation_is_told_and_the_session_goes_on(sb, memory_keyring):
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    class LockedKeyring(keyring.backend.KeyringBackend):
+        priority = 0
+
+        def get_password(self, *args):
+            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
+
+        set_password = delete_password = get_password
+
+    issued = sb.issue_access_token()
+    cred = Credential(kind="oauth", access_token=issued["access_token"], refresh_token=issued["refresh_token"],
+                      expires_at=sb.clock.now() - 1, client_id=sb.client_id, client_secret=sb.client_secret)
+    connector = Connector(settings_for(sb), cred, credentials=CredentialStore("default"),
+                          transport=sb.transport(), clock=sb.clock, open_store=lambda s: None)
+    problems = []
+    connector.on_problem = problems.append
+    session = await connector.open()
+    keyring.set_keyring(LockedKeyring())  # locked after start-up
+    try:
+        await session.client.verify()  # refreshes (the access token has expired), then works
+    finally:
+        await session.close()
+    assert sb.refresh_count == 1 and len(problems) == 1
+    assert "could not be saved to the keyring (the keyring is locked)" in problems[0]
+    assert connector.credential.refresh_token != issued["refresh_token"]  # kept in memory

@@ -140,7 +140,7 @@ async def test_chainer_with_no_backends_is_unavailable(monkeypatch):
 class LockedKeyring(keyring.backend.KeyringBackend):
     priority = 0  # type: ignore[assignment]
 
-    def get_password(self, service, username):
+    def get_password(self, service, username, *password):
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
 
     set_password = delete_password = get_password  # type: ignore[assignment]
@@ -155,7 +155,7 @@ class SlowKeyring(keyring.backend.KeyringBackend):
         super().__init__()
         self.release = threading.Event()
 
-    def get_password(self, service, username):
+    def get_password(self, service, username, *password):
         self.release.wait(10)
         return None
 

@@ -165,7 +165,7 @@ async def test_spike_arrest_throttles_a_burst_of_edits_and_every_edit_lands():
         tasks, _ = panes(r.app)
         tasks.table.focus()
         toggled = []
-        for _ in range(14):  # 14 edits inside one second of the clock: more than 10 per second
+        for _ in range(12):  # 12 edits inside one second of the clock: more than 10 per second
             key = tasks.table.cursor_key
             toggled.append((key, bool(sb.tasks[key].get("completed"))))
             await pilot.press("x", "down")
@@ -424,7 +424,7 @@ async def test_a_dead_login_sends_the_user_to_log_in_and_the_form_survives_the_t
         else:
             sb.revoke_api_key()
         await background_poll(r, pilot, 600, feeds=("orders", "tasks"))
-        for _ in range(20):
+        for _ in range(5):
             if type(r.app.screen).__name__ == "ConnectScreen":
                 break
             await pilot.pause(0.05)
@@ -510,51 +510,61 @@ KEYRING_MODES = {
 }
 
 
-@pytest.mark.parametrize("mode", list(KEYRING_MODES))
-def test_a_broken_keyring_is_one_clear_line_and_keap_api_key_still_works(mode, monkeypatch, capsys):
+def _broken(mode: str):
     from keyring.backends import fail
 
-    backend = fail.Keyring() if mode == "missing" else _BrokenKeyring(mode)
-    _use(backend)
+    return fail.Keyring() if mode == "missing" else _BrokenKeyring(mode)
+
+
+@pytest.mark.parametrize("mode", list(KEYRING_MODES))
+def test_a_broken_keyring_is_one_clear_line_naming_the_way_out(mode, monkeypatch, capsys):
+    _use(_broken(mode))
     monkeypatch.setattr(cli, "CredentialStore", functools.partial(CredentialStore, timeout=0.2))
+    ran = []
+    monkeypatch.setattr(cli, "start_app", lambda settings, connector: ran.append(connector) or 0)
+    started_at = time.monotonic()
+    code = cli.main(["--base-url", "http://127.0.0.1:9/crm/rest/v1"])
+    assert time.monotonic() - started_at < 5, "a slow keyring must not hold the start-up"
+    out, err = capsys.readouterr()
+    assert code == 1 and not ran
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert KEYRING_MODES[mode] in lines[0] and "KEAP_API_KEY" in lines[0], lines[0]
+
+
+def test_with_keap_api_key_the_app_works_and_never_asks_the_broken_keyring(monkeypatch):
+    backend = _BrokenKeyring("slow")
+    _use(backend)
     sb = Sandbox(seed=11, n_tasks=8, n_orders=10)
+    seen: list[str] = []
+
+    def drive(settings, connector) -> int:
+        async def go():
+            from infusion_tui.ui.app import InfusionApp
+
+            app = InfusionApp(settings, connector)
+            async with app.run_test(size=SIZE) as pilot:
+                await started(app, pilot)
+                await pilot.press("n")
+                await settle(app, pilot)
+                app.screen.query_one("#title", Input).value = "Works without a keyring"
+                await pilot.press("ctrl+s")
+                for _ in range(40):
+                    await settle(app, pilot)
+                    if type(app.screen).__name__ == "MainScreen":
+                        break
+                seen.append(type(app.screen).__name__)
+                assert_no_dump(app)
+        asyncio.run(go())
+        return 0
+
     with sb.serve() as base_url:
-        ran = []
-        monkeypatch.setattr(cli, "start_app", lambda settings, connector: ran.append(connector) or 0)
-        code = cli.main(["--base-url", base_url])
-        out, err = capsys.readouterr()
-        assert code == 1 and not ran
-        lines = [line for line in err.splitlines() if line.strip()]
-        assert len(lines) == 1 and "Traceback" not in err, err
-        assert KEYRING_MODES[mode] in lines[0] and "KEAP_API_KEY" in lines[0], lines[0]
-
-        # the way out the message names: KEAP_API_KEY, and the keyring is never asked
-        calls_before = getattr(backend, "calls", 0)
         monkeypatch.setenv("KEAP_API_KEY", sb.api_key)
-        saved: list[str] = []
-
-        def drive(settings, connector) -> int:
-            async def go():
-                from infusion_tui.ui.app import InfusionApp
-
-                app = InfusionApp(settings, connector)
-                async with app.run_test(size=SIZE) as pilot:
-                    await started(app, pilot)
-                    await pilot.press("n", *"Works without a keyring", "ctrl+s")
-                    for _ in range(40):
-                        await settle(app, pilot)
-                        if any(t["title"] == "Works without a keyring" for t in sb.tasks.values()):
-                            break
-                    saved.append(type(app.screen).__name__)
-                    assert_no_dump(app)
-            asyncio.run(go())
-            return 0
-
         monkeypatch.setattr(cli, "start_app", drive)
         assert cli.main(["--base-url", base_url]) == 0
-        assert saved == ["MainScreen"]
-        assert [t["title"] for t in sb.tasks.values()].count("Works without a keyring") == 1
-        assert getattr(backend, "calls", 0) == calls_before, "KEAP_API_KEY runs must not touch the keyring"
+    assert seen == ["MainScreen"]
+    assert [t["title"] for t in sb.tasks.values()].count("Works without a keyring") == 1
+    assert backend.calls == 0, "a KEAP_API_KEY run must not touch the keyring"
 
 
 class _LocksAfterFirstWrite(keyring.backend.KeyringBackend):

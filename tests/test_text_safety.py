@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from infusion_tui.text_safety import literal, one_line
+from infusion_tui.text_safety import fit_cells, literal, one_line
 
 
 def _has_control(s: str) -> bool:
@@ -93,3 +93,23 @@ def test_one_line_fits(raw: str, width: int) -> None:
 @given(st.text(alphabet=st.characters(categories=("L", "N", "P", "S"))))
 def test_literal_keeps_printable_text(raw: str) -> None:
     assert literal(raw) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "width", "right", "shown"),
+    [
+        ("ab", 4, False, "ab  "),
+        ("ab", 4, True, "  ab"),
+        ("abcdef", 4, False, "abc…"),
+        ("日本語", 4, False, "日 …"),  # a wide char straddling the cut becomes a space
+        ("日本", 5, True, " 日本"),
+        ("x", 0, False, ""),
+    ],
+)
+def test_fit_cells(raw: str, width: int, right: bool, shown: str) -> None:
+    assert fit_cells(raw, width, right) == shown
+
+
+@given(st.text(alphabet=st.characters(categories=("L", "N", "P", "S", "Zs"))), st.integers(0, 30), st.booleans())
+def test_fit_cells_is_exactly_the_width(raw: str, width: int, right: bool) -> None:
+    assert cell_len(fit_cells(literal(raw, newline=" "), width, right)) == width

@@ -31,7 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from infusion_tui.table_index import DIM, DONE, NEW, OVERDUE, Row, RowData, TableIndex
-from infusion_tui.text_safety import one_line
+from infusion_tui.text_safety import fit_cells, one_line
 
 __all__ = ["Column", "LineTable"]
 
@@ -59,26 +59,21 @@ class Column:
     flex: int = 1
 
 
-def fit(text: str, width: int, right: bool = False) -> str:
-    """`text` in exactly `width` cells: cut with "…" or padded, left or right justified."""
-    size = len(text) if text.isascii() else cell_len(text)
-    if size > width:
-        return one_line(text, width) if width > 0 else ""
-    return " " * (width - size) + text if right else text + " " * (width - size)
+class _RowMessage(Message):
+    def __init__(self, line_table: LineTable, key: Hashable | None) -> None:
+        self.line_table = line_table
+        self.key = key
+        super().__init__()
+
+    @property
+    def control(self) -> LineTable:
+        return self.line_table
 
 
 class LineTable(ScrollView, can_focus=True):
     """A keyboard-first table over a `TableIndex`; see the module docstring."""
 
-    COMPONENT_CLASSES = {
-        "line-table--header",
-        "line-table--cursor",
-        "line-table--new",
-        "line-table--overdue",
-        "line-table--done",
-        "line-table--dim",
-        "line-table--empty",
-    }
+    COMPONENT_CLASSES = {f"line-table--{part}" for part in ("header", "cursor", "new", "overdue", "done", "dim", "empty")}
 
     DEFAULT_CSS = """
     LineTable {
@@ -124,29 +119,11 @@ class LineTable(ScrollView, can_focus=True):
 
     empty_message: reactive[str] = reactive("No rows")
 
-    class RowActivated(Message):
-        """Enter (or a double click) on a row."""
+    class RowActivated(_RowMessage):
+        """Enter (or a double click) on the row with `key`."""
 
-        def __init__(self, line_table: LineTable, key: Hashable) -> None:
-            self.line_table = line_table
-            self.key = key
-            super().__init__()
-
-        @property
-        def control(self) -> LineTable:
-            return self.line_table
-
-    class CursorMoved(Message):
+    class CursorMoved(_RowMessage):
         """The row under the cursor changed (at most once per frame); key None: no rows."""
-
-        def __init__(self, line_table: LineTable, key: Hashable | None) -> None:
-            self.line_table = line_table
-            self.key = key
-            super().__init__()
-
-        @property
-        def control(self) -> LineTable:
-            return self.line_table
 
     def __init__(
         self,
@@ -165,6 +142,7 @@ class LineTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._layout_for: tuple[int, list[tuple[int, int, bool]], int] | None = None
         self._header_for: tuple[int, tuple, Strip] | None = None
+        self._blank_for: Strip | None = None
         self._strips: LRUCache[tuple[Hashable, int], tuple[RowData, int, Strip]] = LRUCache(1024)
         self._styles: dict[int, Style] = {}
         self._cursor_notice_pending = False
@@ -300,7 +278,7 @@ class LineTable(ScrollView, can_focus=True):
         super().notify_style_update()  # theme, focus: resolved styles are stale
         self._styles.clear()
         self._strips.clear()
-        self._header_for = None
+        self._header_for = self._blank_for = None
         self.refresh()
 
     def watch_empty_message(self) -> None:
@@ -318,7 +296,7 @@ class LineTable(ScrollView, can_focus=True):
             return self._empty_line(y, width)
         position = self.scroll_offset.y + y - 1
         if position >= len(rows):
-            return Strip.blank(width, self.rich_style)
+            return self._blank(width)
         row = rows[position]  # (key, cells, haystack, sort_keys, flags)
         state = row[4] | _CURSOR if position == self._cursor else row[4]
         cached = self._strips.get((row[0], state))
@@ -330,7 +308,7 @@ class LineTable(ScrollView, can_focus=True):
 
     def _line_text(self, cells: tuple[str, ...], width: int) -> str:
         layout, used = self._layout(width)
-        parts = [fit(cells[i] if i < len(cells) else "", w, right) for i, w, right in layout]
+        parts = [fit_cells(cells[i] if i < len(cells) else "", w, right) for i, w, right in layout]
         return " " + " ".join(parts) + " " * (width - used)
 
     def _header(self, width: int) -> Strip:
@@ -342,7 +320,7 @@ class LineTable(ScrollView, can_focus=True):
         for i, w, right in layout:
             column = self.columns[i]
             arrow = (" ▼" if sort[1] else " ▲") if sort[0] == column.key else ""
-            labels.append(fit(column.label + arrow, w, right))
+            labels.append(fit_cells(column.label + arrow, w, right))
         text = " " + " ".join(labels) + " " * (width - used)
         style = self.rich_style + self.get_component_rich_style("line-table--header")
         strip = Strip([Segment(text, style)], width)
@@ -352,12 +330,17 @@ class LineTable(ScrollView, can_focus=True):
     def _empty_line(self, y: int, width: int) -> Strip:
         middle = 1 + max(0, self.scrollable_content_region.height - 2) // 2
         if y != middle or not self.empty_message:
-            return Strip.blank(width, self.rich_style)
+            return self._blank(width)
         text = one_line(self.empty_message, max(0, width - 2))
         pad = max(0, width - cell_len(text))
         line = " " * (pad // 2) + text + " " * (pad - pad // 2)
         style = self.rich_style + self.get_component_rich_style("line-table--empty")
         return Strip([Segment(line, style)], width)
+
+    def _blank(self, width: int) -> Strip:
+        if self._blank_for is None or self._blank_for.cell_length != width:
+            self._blank_for = Strip.blank(width, self.rich_style)  # rich_style walks the DOM
+        return self._blank_for
 
     def _style(self, state: int) -> Style:
         style = self._styles.get(state)
@@ -462,6 +445,9 @@ class LineTable(ScrollView, can_focus=True):
         """
         cursor_row, top_row, cursor_line = anchor
         index, rows = self.index, self.index.visible_rows
+        if not self.is_mounted:  # nothing on screen yet: start at the top
+            self._cursor = 0
+            return
         self._update_virtual_size()
         position = None
         if cursor_row is not None:
