@@ -82,7 +82,11 @@ class _TruncatedBody(httpx.AsyncByteStream):
 class FaultTransport(httpx.AsyncBaseTransport):
     """`sb.transport()` plus mid-body drops, rewritten answers and a short read timeout."""
 
+    MARK = "x-test-request"  # recorded by the sandbox, so a test can find the request it altered
+
     def __init__(self, sb: Sandbox, *, read_timeout: float | None = None) -> None:
+        self.sb = sb
+        self.sent = 0
         self.inner = sb.transport()
         self.read_timeout = read_timeout
         self.cuts: list[_Cut] = []
@@ -112,20 +116,30 @@ class FaultTransport(httpx.AsyncBaseTransport):
             timeouts = dict(request.extensions.get("timeout") or {})
             timeouts["read"] = self.read_timeout
             request.extensions["timeout"] = timeouts
+        self.sent += 1
+        mark = request.headers[self.MARK] = str(self.sent)
         response = await self.inner.handle_async_request(request)
         if (rw := self._take(self.rewrites, request)) is not None:
             await response.aread()
-            self.fired.append("rewrite")
+            self._note(mark, "rewrite")
             return httpx.Response(rw.status, content=rw.body, request=request,
                                   headers={"content-type": "application/json"})
         if self._take(self.cuts, request) is not None:
             body = await response.aread()
-            self.fired.append("cut")
+            self._note(mark, "cut")
             headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-length"]
             headers.append(("content-length", str(len(body))))
             return httpx.Response(response.status_code, headers=headers, stream=_TruncatedBody(body),
                                   request=request)
         return response
+
+    def _note(self, mark: str, what: str) -> None:
+        """Say so in the sandbox's record: the client did not get the answer the sandbox sent."""
+        self.fired.append(what)
+        for record in reversed(self.sb.requests):
+            if record.headers.get(self.MARK) == mark:
+                record.fault = f"{what} (test transport)"
+                break
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -89,6 +89,15 @@ class KeapClient:
     def auth(self) -> httpx.Auth | None:
         return self._auth
 
+    @auth.setter
+    def auth(self, auth: httpx.Auth | None) -> None:
+        """Sign in again without rebuilding the client: pollers and forms holding this client
+        carry on with the new credential, and the call budget keeps its history."""
+        self._auth = auth
+        self._http.auth = auth
+        if isinstance(auth, OAuthAuth):
+            auth.bind(self._http)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from infusion_tui.ui.actions import ACTIONS, bindings_for
+from infusion_tui.ui.messages import AuthLost
 from infusion_tui.ui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
@@ -33,7 +34,11 @@ class InfusionApp(App[int]):
             self.theme = settings.theme
 
     def on_mount(self) -> None:
+        self.connector.on_problem = self._problem
         self.connect()
+
+    def _problem(self, message: str) -> None:
+        self.call_later(self.notify, message, severity="warning", timeout=15, markup=False)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
@@ -68,6 +73,28 @@ class InfusionApp(App[int]):
         session.extras.setdefault("export_dir", str(self.settings.data_dir / "exports"))
         self.session = session
         self.switch_screen(MainScreen(session)) if self._has_main() else self.push_screen(MainScreen(session))
+
+    @on(AuthLost)
+    def _auth_lost(self, event: AuthLost) -> None:
+        """Sign in again over whatever is open; the new credential goes into the same client."""
+        from infusion_tui.ui.screens.connect import ConnectScreen
+
+        if any(isinstance(screen, ConnectScreen) for screen in self.screen_stack):
+            return
+        self.push_screen(ConnectScreen(self.connector, problem=event.message, again=True), self._signed_in_again)
+
+    async def _signed_in_again(self, fresh: "Session | None") -> None:
+        if fresh is None or self.session is None:
+            return
+        if fresh.client is not self.session.client:
+            self.session.client.auth = fresh.client.auth
+            self.session.label = fresh.label
+            await fresh.client.aclose()
+            if fresh.store is not None and fresh.store is not self.session.store:
+                fresh.store.close()
+        self.notify("Signed in again. Press ctrl+s to save the open form, if any.", title="Keap")
+        for pane in self.query("FeedPane"):
+            pane.poll_now(manual=True)
 
     def _has_main(self) -> bool:
         return type(self.screen).__name__ == "MainScreen"

@@ -31,3 +31,11 @@ class TaskSaved(Message):
 class TaskToggleFailed(Message):
     task: Task  # the task as it was before the optimistic toggle
     error: str
+
+
+@dataclass
+class AuthLost(Message):
+    """Keap refused the credential: the app asks the user to sign in again, on top of
+    whatever is open (an unsaved task form stays underneath, untouched)."""
+
+    message: str

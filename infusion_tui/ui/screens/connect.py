@@ -44,14 +44,15 @@ class ConnectScreen(Screen["Session | None"]):
     """
     BINDINGS = [
         Binding("ctrl+d", "demo", "Try the demo", id="connect.demo"),
-        Binding("escape", "quit", "Quit", id="connect.quit"),
+        Binding("escape", "quit", "Back / quit", id="connect.quit"),
     ]
     AUTO_FOCUS = "#api-key"
 
-    def __init__(self, connector: Connector, *, problem: str | None = None) -> None:
+    def __init__(self, connector: Connector, *, problem: str | None = None, again: bool = False) -> None:
         super().__init__()
         self.connector = connector
         self.problem = problem
+        self.again = again  # signing in again mid-session: esc goes back instead of quitting
         self._state: str | None = None
         self._redirect_uri: str | None = None
 
@@ -203,4 +204,4 @@ class ConnectScreen(Screen["Session | None"]):
         self.dismiss(await self.connector.open_demo())
 
     def action_quit(self) -> None:
-        self.dismiss(None)
+        self.dismiss(None)  # at start the app then quits; mid-session the user is back where they were

@@ -20,9 +20,11 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Static
 
+from infusion_tui.keap.errors import AuthError
 from infusion_tui.live import Poller, PollResult
 from infusion_tui.session import Session
 from infusion_tui.text_safety import literal
+from infusion_tui.ui.messages import AuthLost
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 
@@ -123,6 +125,8 @@ class FeedPane(Vertical):
             self._arm(result.next_delay)
         if result.ok or result.error is not None:
             self.apply_poll(result)
+        if isinstance(result.error, AuthError):
+            self.post_message(AuthLost(str(result.error)))
         self.refresh_info()
 
     def apply_poll(self, result: PollResult[Any]) -> None:  # pragma: no cover - abstract

@@ -13,13 +13,13 @@ import msgspec
 from rich.text import Text
 from textual import on, work
 
-from infusion_tui.keap.errors import KeapError
+from infusion_tui.keap.errors import AuthError, KeapError
 from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
 from infusion_tui.live import PollResult, tasks_poller
 from infusion_tui.rows import TASK_SORTS, task_row
 from infusion_tui.table_index import DONE
 from infusion_tui.ui.actions import bindings_for
-from infusion_tui.ui.messages import Synced, SyncFailed, TaskSaved, TaskToggleFailed
+from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
 from infusion_tui.ui.screens.task_form import TaskForm
 from infusion_tui.ui.widgets.feed_pane import FeedPane
 from infusion_tui.ui.widgets.line_table import Column, LineTable
@@ -171,9 +171,13 @@ class TasksPane(FeedPane):
 
     async def _save(self, draft: TaskDraft, original: Task | None) -> Task:
         client = self.session.client
-        if original is None:
-            return await client.create_task(draft)
-        return await client.update_task(original.id, draft, original=original)
+        try:
+            if original is None:
+                return await client.create_task(draft)
+            return await client.update_task(original.id, draft, original=original)
+        except AuthError as exc:  # the form keeps every character; the app asks to sign in again
+            self.post_message(AuthLost(str(exc)))
+            raise
 
     def action_new_task(self) -> None:
         self.editing_id = None
@@ -223,6 +227,8 @@ class TasksPane(FeedPane):
             saved = await self.session.client.set_completed(before.id, completed)
         except KeapError as exc:
             self.post_message(TaskToggleFailed(before, str(exc)))
+            if isinstance(exc, AuthError):
+                self.post_message(AuthLost(str(exc)))
             return
         self.post_message(TaskSaved(saved))
 
