@@ -1,6 +1,7 @@
 """Figure 1 -- start-up: process start to the first frame that shows task rows, in a real terminal.
 
-    python -m benchmarks.bench_startup [--quick] [--runs N]
+    python -m benchmarks.bench_startup [--quick] [--runs N] [--big-cache N]
+    python -m benchmarks.bench_startup --profile     # import times, timeline, pyinstrument
 
 Every start runs in its own tmux session (120x40) on a private tmux server. The session's
 shell blocks on a FIFO; the clock starts when the benchmark writes to it, so the time is
@@ -16,8 +17,11 @@ What starts (interleaved, one after the other in each round, so drift hits all a
               (`infusion-tui sandbox`, a separate process), with an EMPTY local cache
 - warm:       the same, with the profile's cache (SQLite) filled by an earlier run: the rows
               should be painted from the cache, in the very first frame
+- big:        (not with --quick) warm, from a cache holding 100,000 orders: 3 starts
 "cold"/"warm" are about the app's local cache, not the OS: one untimed start of each kind
-runs first, so .pyc files and the page cache are warm for every timed start.
+runs first (not with --quick), so .pyc files and the page cache are warm for every timed start.
+Timed starts are ended with SIGHUP (tmux kill-session); the one that fills the cache quits
+with q.
 
 The "first frame" rule is also checked in-process (`frames_in_process`): the app runs
 headless with `App._display` wrapped, and the first frame of the main screen is inspected
@@ -394,7 +398,7 @@ def report(results: dict, frames: dict[str, dict]) -> list[str]:
         rows, first = r["rows"], r["first"]
         print(f"{kind:6} {secs(rows['median']):>14} [{secs(rows['min'])}..{secs(rows['max'])}]"
               f" {rows['median'] / bare:5.2f}x   {secs(first['median']):>20}   {r['rows_in_first_frame']}/{rows['n']}")
-    print(f"\nin-process frame check (first frame of the main screen shows task rows): "
+    print("\nin-process frame check (first frame of the main screen shows task rows): "
           + ", ".join(f"{k}: {'yes' if v['first_main_frame_has_rows'] else 'no'}"
                       f" ({v['main_frames_before_rows']} frames before rows)" for k, v in frames.items()))
     print(f"warm cache: {results['cached_tasks']} tasks in the profile's SQLite file")

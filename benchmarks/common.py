@@ -4,8 +4,9 @@ Why not `pilot.pause()`: it ends with `wait_for_idle`, which sleeps in 20 ms ste
 process looks idle, so every figure would carry a 20-40 ms floor and ratios would mean
 little. `settle` instead does exactly the work a frame needs and nothing else:
 
-1. wait until every widget on the screen (and the app) has processed every message queued so
-   far (`Pilot._wait_for_screen`, the same step `pilot.press` uses),
+1. wait for running workers (a big filter) to finish, then until every widget on the screen
+   (and the app) has processed every message queued so far (`Pilot._wait_for_screen`, the
+   same step `pilot.press` uses),
 2. let the loop turn once, then, if anything is dirty (layout, repaint, scroll, callbacks,
    messages such as Idle still queued, workers still running), run the screen's update
    (`Screen._on_timer_update`: layout + compositor render = the frame), and go to 1,
@@ -53,6 +54,8 @@ async def settle(pilot: Pilot, watch: object | None = None) -> None:
     """Return once the screen has drawn everything that was asked of it (see module doc)."""
     quiet = 0
     while quiet < 2:
+        if any(worker.is_running for worker in pilot.app.workers):
+            await pilot.app.workers.wait_for_complete()  # wait, don't spin beside it
         await pilot._wait_for_screen(timeout=3600)
         await asyncio.sleep(0)
         if _busy(pilot, watch):

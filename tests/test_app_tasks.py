@@ -173,3 +173,52 @@ async def test_narrow_terminal_stacks_the_panes():
         tasks = app.screen.query_one("TasksPane").region
         orders = app.screen.query_one("OrdersPane").region
         assert orders.y >= tasks.bottom  # stacked, not squeezed side by side
+
+
+async def test_tasks_created_elsewhere_are_marked_new_but_our_own_are_not():
+    from infusion_tui.clock import FakeClock
+    from infusion_tui.table_index import NEW
+
+    clock = FakeClock()
+    app = demo_app(clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await started(app, pilot)
+        pane = app.screen.query_one("TasksPane")
+        await pilot.press("n", *"Mine", "ctrl+s")
+        await settle(app, pilot)
+        mine = pane.table.cursor_key
+        theirs = _sandbox(app).add_task(title="Created in Keap's web app")["id"]
+        clock.advance(30)
+        pane._tick()
+        await settle(app, pilot)
+        assert theirs in pane.new_ids and mine not in pane.new_ids
+        assert pane.table.index.get(theirs).flags & NEW
+        assert any("1 new task" in str(n.message) for n in app._notifications)
+
+
+async def test_a_task_open_in_the_form_is_not_clobbered_by_a_poll():
+    from infusion_tui.clock import FakeClock
+
+    clock = FakeClock()
+    app = demo_app(clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        pane = app.screen.query_one("TasksPane")
+        key = pane.table.cursor_key
+        await pilot.press("e")
+        await settle(app, pilot)
+        app.screen.query_one("#title").value = "My edit in progress"
+        # meanwhile someone renames it in Keap, and the poll brings that back
+        _sandbox(app).tasks[key]["title"] = "Renamed elsewhere"
+        _sandbox(app).tasks[key]["modification_date"] = "2027-01-15T08:00:20.000Z"
+        clock.advance(30)
+        pane._tick()
+        await settle(app, pilot)
+        assert app.screen.query_one("#title").value == "My edit in progress"
+        assert pane.tasks[key].title != "Renamed elsewhere"  # held back while the form is open
+        await pilot.press("escape")
+        await settle(app, pilot)
+        if type(app.screen).__name__ == "ConfirmScreen":
+            await pilot.press("y")
+            await settle(app, pilot)
+        assert pane.tasks[key].title == "Renamed elsewhere"  # applied once the form closed

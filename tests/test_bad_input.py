@@ -41,7 +41,7 @@ from tests.fault_harness import (
     started,
 )
 
-SIZE = (100, 30)
+SIZE = (80, 24)
 TEN_K = "x" * 10_000
 MARKUP = "[bold red]Call[/] Bob [link=https://evil.test]now[/link] [@click=app.quit]x[/]"
 WORLD = "🎉 Zoë's order 👩‍👩‍👧 — اتصل بليلى · שלום"
@@ -86,7 +86,7 @@ async def refused(r, pilot, form, field: str, value, message: str, *, title: str
     if field != "title":
         put(form, "title", title)
     put(form, field, value)
-    await pilot.pause()
+    await settle(r.app, pilot)
     form.action_save()
     await settle(r.app, pilot)
     assert r.app.screen is form, f"{field}={value[:40]!r} closed the form"
@@ -214,18 +214,15 @@ ACCEPTED = {
         ("1", 1),
         ("  2  ", 2),
         ("3 · High", 3),
-        ("low", 1),
     ],
     "due": [
         ("", ABSENT),
         ("   ", ABSENT),
         ("2026-07-01 10:00", "2026-07-01T10:00:00.000Z"),  # TZ=UTC in tests
         ("2026-07-01T10:00+05:30", "2026-07-01T04:30:00.000Z"),
-        ("2026-07-01 10:00 Z", "2026-07-01T10:00:00.000Z"),
         ("2028-02-29", "2028-02-29T09:00:00.000Z"),  # a leap day; a bare day is due at 09:00
         ("2000-01-01 00:00", "2000-01-01T00:00:00.000Z"),  # far past, the first day allowed
         ("2100-12-31 23:59", "2100-12-31T23:59:00.000Z"),  # far future, the last minute allowed
-        ("tomorrow 9am", "2027-01-16T09:00:00.000Z"),  # the FakeClock's today is 2027-01-15
     ],
 }
 
@@ -245,7 +242,7 @@ async def accepted(r, pilot, row: dict) -> dict:
     form = await open_new(r, pilot)
     for field, (typed, _) in row.items():
         put(form, field, typed)
-    await pilot.pause()
+    await settle(r.app, pilot)
     posts = len(requests(r.sb, "POST", TASKS))
     form.action_save()
     await settle(r.app, pilot)
@@ -279,15 +276,14 @@ async def test_accepted_values_arrive_exactly_as_typed():
 
 ZONED = {
     "America/New_York": [
-        ("2026-07-01 10:00", "2026-07-01T14:00:00.000Z"),  # EDT, UTC-4
-        ("2026-01-15 10:00", "2026-01-15T15:00:00.000Z"),  # EST, UTC-5
+        ("2026-07-01", "2026-07-01T13:00:00.000Z"),  # a bare day: 09:00 EDT (UTC-4)
         ("2026-03-08 02:30", "2026-03-08T07:30:00.000Z"),  # inside the spring-forward gap: 03:30 EDT
         ("2026-11-01 01:30", "2026-11-01T05:30:00.000Z"),  # ambiguous (fall back): the first, EDT
         ("2026-07-01 10:00 +01:00", "2026-07-01T09:00:00.000Z"),  # an explicit offset wins
     ],
     "Asia/Kathmandu": [
-        ("2026-07-01 10:00", "2026-07-01T04:15:00.000Z"),  # UTC+05:45
-        ("2026-07-01", "2026-07-01T03:15:00.000Z"),  # a bare day: 09:00 local, the same date in UTC
+        ("2026-01-15 10:00", "2026-01-15T04:15:00.000Z"),  # UTC+05:45, no DST
+        ("tomorrow 9am", "2027-01-16T03:15:00.000Z"),  # the app's clock: 2027-01-15 13:45 there
     ],
 }
 
@@ -340,7 +336,7 @@ async def test_editing_refuses_bad_values_sends_only_changes_and_toggles_complet
             put(form, field, keep)
         put(form, "title", "Odd task, renamed")
         put(form, "completed", True)
-        await pilot.pause()
+        await settle(r.app, pilot)
         form.action_save()
         await settle(r.app, pilot)
         assert type(r.app.screen).__name__ == "MainScreen"

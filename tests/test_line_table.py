@@ -82,6 +82,17 @@ async def test_cursor_keys_move_and_post_cursor_moved() -> None:
         assert app.moved == [1005]  # debounced: one message per frame
 
 
+async def test_rows_handed_before_mount_show_once_mounted() -> None:
+    app = LineTableApp(rows=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = LineTable(app_module.COLUMNS, id="late")
+        table.replace_rows(fixed_rows(5))
+        await app.mount(table)
+        await pilot.pause()
+        assert table.cursor_key == 1000 and "1000" in table.render_line(1).text
+        assert table.virtual_size.height == 6
+
+
 async def test_enter_posts_row_activated() -> None:
     app = Recorder()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -91,7 +91,7 @@ async def test_a_day_of_the_whole_app_against_a_misbehaving_keap():
                  order_every=rng.uniform(300, 900), task_every=rng.uniform(1800, 5400))
     r = rig(sb, poll_interval=INTERVAL, read_timeout=1.0)
     faults: dict[str, int] = {}
-    async with r.app.run_test(size=(100, 30), notifications=True) as pilot:
+    async with r.app.run_test(size=(100, 30)) as pilot:
         await started(r.app, pilot)
         tasks, orders = panes(r.app)
         delivered: list[int] = []

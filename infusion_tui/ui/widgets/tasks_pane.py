@@ -98,11 +98,12 @@ class TasksPane(FeedPane):
         self.as_of = None
         if result.baseline:
             self.show_tasks(result.baseline)
-        for task in result.new:
-            self.new_ids.add(task.id)
+        # Tasks this app created are already in the table: only others' tasks are "new".
+        arrived = [task for task in result.new if task.id not in self.tasks]
+        self.new_ids.update(task.id for task in arrived)
         self.upsert_tasks([*result.new, *result.changed])
-        if result.new:
-            count = len(result.new)
+        if arrived:
+            count = len(arrived)
             self.notify(f"{count} new task{'s' if count != 1 else ''} from Keap", title="Tasks")
         self.post_message(Synced("tasks"))
 
