@@ -29,7 +29,7 @@ from infusion_tui.credentials import Credential, CredentialStore
 from infusion_tui.sandbox import Sandbox
 from infusion_tui.settings import Settings, load_settings
 from infusion_tui.ui.app import InfusionApp
-from tests.app_harness import screen_text, started
+from tests.app_harness import screen_text
 
 ORIGIN = "http://localhost"
 ORDERS = "/crm/rest/v1/orders"
@@ -223,6 +223,19 @@ async def settle(app: InfusionApp, pilot) -> None:
         if quiet >= 3:
             return
     await pilot.pause()
+
+
+async def started(app: InfusionApp, pilot) -> None:
+    """Wait until both panes finished their first sync (app_harness.started, cheaper)."""
+    for _ in range(300):
+        await settle(app, pilot)
+        screen = app.screen
+        if type(screen).__name__ == "MainScreen":
+            tasks, orders = screen.query_one("TasksPane"), screen.query_one("OrdersPane")
+            if tasks.tasks and orders.count and not tasks.poller.busy and not orders.poller.busy:
+                return
+        await pilot.pause(0.01)
+    raise AssertionError("the app did not finish its first sync")
 
 
 def _pumps(app: InfusionApp):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from datetime import datetime, timezone
 from itertools import zip_longest
@@ -41,7 +42,7 @@ from tests.fault_harness import (
     started,
 )
 
-SIZE = (80, 24)
+SIZE = (100, 30)
 TEN_K = "x" * 10_000
 MARKUP = "[bold red]Call[/] Bob [link=https://evil.test]now[/link] [@click=app.quit]x[/]"
 WORLD = "🎉 Zoë's order 👩‍👩‍👧 — اتصل بليلى · שלום"
@@ -288,26 +289,39 @@ ZONED = {
 }
 
 
-@pytest.mark.parametrize("zone", list(ZONED))
-async def test_due_dates_in_the_users_time_zone_reach_keap_as_the_same_instant(zone, monkeypatch):
-    monkeypatch.setenv("TZ", zone)
+@pytest.fixture
+def user_zone(request):
+    """TZ set for the app (and for libc: tzset), and put back for the next test."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
     time.tzset()
+    yield request.param
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.mark.parametrize("user_zone", list(ZONED), indirect=True)
+async def test_due_dates_in_the_users_time_zone_reach_keap_as_the_same_instant(user_zone):
+    zone = user_zone
     r = rig()
     async with r.app.run_test(size=SIZE) as pilot:
         await started(r.app, pilot)
         for n, (typed, stored) in enumerate(ZONED[zone]):
             await accepted(r, pilot, {"title": (f"{zone} {n}", f"{zone} {n}"), "due": (typed, stored)})
-        # opened again and saved untouched, nothing drifts and nothing is sent
-        tasks, _ = panes(r.app)
-        key = max(r.sb.tasks)
-        tasks.table.move_cursor_to_key(key)
-        tasks.table.focus()
-        await pilot.press("e")
-        await settle(r.app, pilot)
-        before = writes(r.sb)
-        r.app.screen.action_save()
-        await settle(r.app, pilot)
-        assert writes(r.sb) == before, "an untouched edit sent something"
+        if zone == "America/New_York":  # opened again and saved untouched: nothing drifts, nothing is sent
+            tasks, _ = panes(r.app)
+            tasks.table.move_cursor_to_key(max(r.sb.tasks))
+            tasks.table.focus()
+            await pilot.press("e")
+            await settle(r.app, pilot)
+            before = writes(r.sb)
+            r.app.screen.action_save()
+            await settle(r.app, pilot)
+            assert type(r.app.screen).__name__ == "MainScreen"
+            assert writes(r.sb) == before, "an untouched edit sent something"
         assert_healthy(r)
 
 

@@ -396,7 +396,7 @@ def _evil_world(r) -> tuple[dict, dict]:
 
 async def test_server_text_is_shown_literally_in_the_tables_the_details_and_the_form():
     r = rig()
-    async with r.app.run_test(size=(160, 50), notifications=True) as pilot:
+    async with r.app.run_test(size=(160, 50)) as pilot:
         await started(r.app, pilot)
         task, order = _evil_world(r)
         await background_poll(r, pilot, POLL + 1, feeds=("orders", "tasks"))
