@@ -130,6 +130,22 @@ async def test_upsert_above_the_viewport_keeps_cursor_and_view() -> None:
         assert table.index.get(1044).flags
 
 
+async def test_rows_arriving_while_at_the_top_come_into_view() -> None:
+    app = LineTableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(LineTable)
+        table.set_sort("time", reverse=True)
+        await pilot.press("down")
+        await pilot.pause()
+        key = table.cursor_key
+        assert table.scroll_offset.y == 0
+        table.upsert_rows([order_row(i, "new") for i in range(40, 43)])  # three newer orders
+        await pilot.pause()
+        assert table.scroll_offset.y == 0  # the view did not move ...
+        assert table.index.visible[0] == 1042  # ... so the newest order is the first row shown
+        assert table.cursor_key == key  # and the cursor is still on the row the user chose
+
+
 async def test_remove_and_flag_rows() -> None:
     app = LineTableApp()
     async with app.run_test(size=(80, 24)) as pilot:

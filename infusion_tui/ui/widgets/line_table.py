@@ -440,8 +440,9 @@ class LineTable(ScrollView, can_focus=True):
     ) -> None:
         """Put the cursor back on its row and keep the view still after rows changed.
 
-        keep_top: the old top row stays on top (rows came or went around it); otherwise the
-        cursor keeps its screen line (filter, sort: the rows around it are new anyway).
+        keep_top: the old top row stays on top (rows came or went around it) — except at the
+        very top, which stays the top, so a feed shows what arrived; otherwise the cursor keeps
+        its screen line (filter, sort: the rows around it are new anyway).
         """
         cursor_row, top_row, cursor_line = anchor
         index, rows = self.index, self.index.visible_rows
@@ -458,7 +459,10 @@ class LineTable(ScrollView, can_focus=True):
         if position is None:  # the cursor's row is gone: stay near where it was
             position = min(self._cursor, len(rows) - 1) if keep_top else 0
         self._cursor = max(0, position)
-        top = index.locate(top_row) if (keep_top and top_row is not None) else None
+        at_top = self.scroll_offset.y == 0
+        top = index.locate(top_row) if (keep_top and top_row is not None and not at_top) else None
+        if keep_top and at_top:
+            top = 0  # a reader at the top of a feed sees new rows arrive; scrolled down, nothing moves
         if top is None:
             on_screen = 0 <= cursor_line < self._page()
             top = self._cursor - cursor_line if on_screen else self.scroll_offset.y
