@@ -135,7 +135,7 @@ async def test_rows_arriving_while_at_the_top_come_into_view() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(LineTable)
         table.set_sort("time", reverse=True)
-        await pilot.press("down")
+        await pilot.press("home", "down")
         await pilot.pause()
         key = table.cursor_key
         assert table.scroll_offset.y == 0
