@@ -29,6 +29,8 @@ from itertools import compress, repeat
 from operator import contains, itemgetter
 from typing import Any, NamedTuple
 
+from infusion_tui.filter_terms import narrows, split_terms
+from infusion_tui.sorted_rows import find_row, insert_at
 from infusion_tui.text_safety import literal
 
 __all__ = ["Row", "RowData", "TableIndex", "make_row", "FLAGS", "NEW", "OVERDUE", "DONE", "DIM"]
@@ -172,16 +174,16 @@ class TableIndex:
         Needs no key map, so it is cheap right after a replace or a filter. Misses (None)
         when the row's sort value changed since; `position_of` does not.
         """
-        return _find(self._visible, row, self._value, self._reverse)
+        return find_row(self._visible, row, self._value, self._reverse)
 
     def filter_cost(self, text: str) -> int:
         """How many rows `iter_filter(text)` would scan (0 when the answer is at hand)."""
-        terms = _terms(text)
+        terms = split_terms(text)
         if terms == self._terms or self._cached(terms) is not None:
             return 0
         if not terms and self._predicate is None:
             return 0
-        return len(self._visible if _narrows(self._terms, terms) else self._base)
+        return len(self._visible if narrows(self._terms, terms) else self._base)
 
     # -- changing rows -------------------------------------------------------------------
 
@@ -286,7 +288,7 @@ class TableIndex:
         Closing the generator early leaves the previous filter in place. If the rows change
         between two chunks the scan starts over, so the result always matches the data.
         """
-        terms = _terms(text)
+        terms = split_terms(text)
         if terms == self._terms:
             self._filter_text = text
             return
@@ -294,7 +296,7 @@ class TableIndex:
         if cached is not None:
             self._commit(text, terms, cached)
             return
-        if _narrows(self._terms, terms):  # only the current matches can still match
+        if narrows(self._terms, terms):  # only the current matches can still match
             source, check_predicate = self._visible, False
             new_terms = tuple(t for t in terms if t not in self._terms)
         else:
@@ -357,19 +359,19 @@ class TableIndex:
         self._history.clear()
 
     def _take_out(self, row: RowData) -> None:
-        i = _find(self._base, row, self._value, self._reverse)
+        i = find_row(self._base, row, self._value, self._reverse)
         if i is None:
             i = next(i for i, r in enumerate(self._base) if r[0] == row[0])
         del self._base[i]
         if self._visible is not self._base:
             # searched even if `row` no longer matches: a predicate may depend on the clock
-            j = _find(self._visible, row, self._value, self._reverse)
+            j = find_row(self._visible, row, self._value, self._reverse)
             if j is not None:
                 del self._visible[j]
 
     def _replace_in_place(self, old: RowData, row: RowData) -> None:
         """Same sort value: swap the row where it stands, so ties keep their order."""
-        i = _find(self._base, old, self._value, self._reverse)
+        i = find_row(self._base, old, self._value, self._reverse)
         if i is None:
             self._take_out(old)
             self._put_in(row)
@@ -377,59 +379,18 @@ class TableIndex:
         self._base[i] = row
         if self._visible is self._base:
             return
-        j = _find(self._visible, old, self._value, self._reverse)
+        j = find_row(self._visible, old, self._value, self._reverse)
         if not self._matches(row):
             if j is not None:
                 del self._visible[j]
         elif j is None:
-            self._visible.insert(_insert_at(self._visible, self._value(row), self._value, self._reverse), row)
+            self._visible.insert(insert_at(self._visible, self._value(row), self._value, self._reverse), row)
         else:
             self._visible[j] = row
 
     def _put_in(self, row: RowData) -> None:
         value = self._value(row)
-        self._base.insert(_insert_at(self._base, value, self._value, self._reverse), row)
+        self._base.insert(insert_at(self._base, value, self._value, self._reverse), row)
         if self._visible is not self._base and self._matches(row):
-            self._visible.insert(_insert_at(self._visible, value, self._value, self._reverse), row)
+            self._visible.insert(insert_at(self._visible, value, self._value, self._reverse), row)
 
-
-def _terms(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(text.lower().split()))
-
-
-def _narrows(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
-    """True if every row matching `new` also matches `old` (each old word is in a new one)."""
-    return all(any(o in n for n in new) for o in old)
-
-
-def _first_not_before(rows: list, value: Any, key: Callable, reverse: bool, strict: bool) -> int:
-    """Binary search in display order (ascending or descending): the first position whose
-    value comes after `value` (strict) or at or after it (not strict)."""
-    lo, hi = 0, len(rows)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        v = key(rows[mid])
-        before = (v > value if reverse else v < value) or (strict and v == value)
-        if before:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def _insert_at(rows: list, value: Any, key: Callable, reverse: bool) -> int:
-    """After every row with an equal value: inserts keep arrival order among ties."""
-    return _first_not_before(rows, value, key, reverse, strict=True)
-
-
-def _find(rows: list, row: RowData, key: Callable, reverse: bool) -> int | None:
-    """Position of the row with `row`'s key, searched among rows with `row`'s sort value."""
-    value, target = key(row), row[0]
-    i = _first_not_before(rows, value, key, reverse, strict=False)
-    while i < len(rows):
-        if rows[i][0] == target:
-            return i
-        if key(rows[i]) != value:
-            return None
-        i += 1
-    return None

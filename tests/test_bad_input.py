@@ -24,10 +24,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from textual.widgets import Checkbox, Input, TextArea
+from textual.widgets import Checkbox, TextArea
 
-from infusion_tui.keap.models import DecodeError, Order, Task, decode
+from infusion_tui.dates import DueDateError, parse_due
+from infusion_tui.keap.models import DecodeError, Order, Task, decode, format_keap_datetime
 from infusion_tui.rows import order_row, task_row
+from infusion_tui.sandbox.timefmt import canonical, parse_iso
 from infusion_tui.ui.screens.order_details import order_renderable
 from tests.fault_harness import (
     POLL,
@@ -41,6 +43,8 @@ from tests.fault_harness import (
     settle,
     started,
 )
+from tests.test_dates import NOWS as DUE_NOWS
+from tests.test_dates import TEXTS as DUE_TEXTS
 
 SIZE = (100, 30)
 TEN_K = "x" * 10_000
@@ -422,6 +426,22 @@ def test_any_task_or_order_that_decodes_can_be_shown(task, order):
     details = _plain(order_renderable(o, NOW))
     for text in (*cells, details):
         assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=DUE_TEXTS, now=DUE_NOWS)
+def test_every_due_date_the_form_accepts_is_one_keap_accepts_as_the_same_instant(text, now):
+    """The gap test_dates.py leaves: what the parser accepts, formatted as sent, passes the
+    sandbox's own reading of Keap's date rule (written from the contract, not from our code)."""
+    try:
+        due = parse_due(text, now=now)
+    except DueDateError:
+        return
+    if due is None:
+        return
+    sent = format_keap_datetime(due)
+    assert canonical(sent) == sent
+    assert parse_iso(sent) == pytest.approx(due.timestamp(), abs=0.001)
 
 
 @pytest.mark.xfail(strict=True, reason=(

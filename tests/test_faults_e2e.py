@@ -32,7 +32,6 @@ from tests.fault_harness import (
     assert_no_dump,
     background_poll,
     catch_up,
-    main_screen,
     oauth_credential,
     panes,
     requests,
@@ -172,6 +171,30 @@ async def test_spike_arrest_throttles_a_burst_of_edits_and_every_edit_lands():
         admitted = sorted(q.time for q in sb.requests if q.status != 429 and q.is_api)
         assert all(b - a >= 1.0 for a, b in zip(admitted, admitted[10:])), "more than 10 calls in 1 s admitted"
         assert_healthy(r)
+
+
+async def test_a_flood_of_edits_waits_for_the_call_budget_instead_of_exceeding_it():
+    clock = FakeClock()
+    sb = Sandbox(seed=11, clock=clock, n_tasks=130, n_orders=20)
+    r = rig(sb)
+    async with r.app.run_test(size=SIZE) as pilot:
+        await started(r.app, pilot)
+        tasks, _ = panes(r.app)
+        tasks.table.focus()
+        first = len(sb.requests)
+        keys = sorted(tasks.tasks)[:120]
+        for key in keys:  # 120 edits at once: more than Keap allows in a minute
+            tasks.table.move_cursor_to_key(key)
+            tasks.action_toggle_completed()  # what `x` runs
+        for _ in range(40):
+            await settle(r.app, pilot)
+            if len([q for q in sb.requests[first:] if q.method == "PATCH"]) >= len(keys):
+                break
+        patches = [q for q in sb.requests[first:] if q.method == "PATCH"]
+        assert len(patches) == len(keys) and all(q.status == 200 for q in patches), "an edit was lost or refused"
+        assert patches[-1].time - patches[0].time >= 60, "the budget did not make anyone wait"
+        assert not [q for q in sb.requests if q.status == 429], "the client let Keap throttle it"
+        assert_healthy(r)  # <= 100 calls in any 60 s, counted at the sandbox
 
 
 # --- 5xx: once, and for a minute ----------------------------------------------------------------

@@ -26,7 +26,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import httpx
 import pytest
 from textual.widgets import Input
 

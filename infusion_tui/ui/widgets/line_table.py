@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -30,33 +28,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from infusion_tui.table_index import DIM, DONE, NEW, OVERDUE, Row, RowData, TableIndex
-from infusion_tui.text_safety import fit_cells, one_line
+from infusion_tui.table_index import Row, RowData, TableIndex
+from infusion_tui.text_safety import one_line
+from infusion_tui.ui.widgets.line_table_anchor import Anchor, settle
+from infusion_tui.ui.widgets.line_table_layout import Column, Layout, fit
+from infusion_tui.ui.widgets.line_table_style import COMPONENT_CLASSES, CURSOR, DEFAULT_CSS, row_style
 
 __all__ = ["Column", "LineTable"]
 
-_CURSOR = 1 << 30  # style-state bit next to the row flags
-_FLAG_CLASSES = (  # later ones win where they set the same attribute
-    (DIM, "line-table--dim"),
-    (DONE, "line-table--done"),
-    (OVERDUE, "line-table--overdue"),
-    (NEW, "line-table--new"),
-)
 _FILTER_GROUP = "line-table-filter"
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column. `width=None` shares the spare width (by `flex`); on narrow screens the
-    columns with the lowest `priority` are dropped first (rightmost first among equals)."""
-
-    key: str
-    label: str
-    width: int | None = None
-    min_width: int = 4
-    justify: Literal["left", "right"] = "left"
-    priority: int = 0
-    flex: int = 1
 
 
 class _RowMessage(Message):
@@ -73,36 +53,9 @@ class _RowMessage(Message):
 class LineTable(ScrollView, can_focus=True):
     """A keyboard-first table over a `TableIndex`; see the module docstring."""
 
-    COMPONENT_CLASSES = {f"line-table--{part}" for part in ("header", "cursor", "new", "overdue", "done", "dim", "empty")}
+    COMPONENT_CLASSES = COMPONENT_CLASSES
 
-    DEFAULT_CSS = """
-    LineTable {
-        background: $surface;
-        color: $foreground;
-        height: 1fr;
-        overflow-x: hidden;
-        overflow-y: scroll;  /* always there: rows arriving never shift the columns */
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .line-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .line-table--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .line-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        & > .line-table--new { color: $success; text-style: bold; }
-        & > .line-table--overdue { color: $error; }
-        & > .line-table--done { color: $text-muted; text-style: strike; }
-        & > .line-table--dim { color: $text-disabled; }
-        & > .line-table--empty { color: $text-muted; text-style: italic; }
-    }
-    """
+    DEFAULT_CSS = DEFAULT_CSS
 
     BINDINGS = [
         Binding("up,k", "cursor_up", "Up", show=False, id="line_table.cursor_up"),
@@ -140,7 +93,7 @@ class LineTable(ScrollView, can_focus=True):
         self.columns: list[Column] = list(columns)
         self.index = TableIndex(sort_names)
         self._cursor = 0
-        self._layout_for: tuple[int, list[tuple[int, int, bool]], int] | None = None
+        self._layout_for: Layout | None = None
         self._header_for: tuple[int, tuple, Strip] | None = None
         self._blank_for: Strip | None = None
         self._strips: LRUCache[tuple[Hashable, int], tuple[RowData, int, Strip]] = LRUCache(1024)
@@ -298,30 +251,20 @@ class LineTable(ScrollView, can_focus=True):
         if position >= len(rows):
             return self._blank(width)
         row = rows[position]  # (key, cells, haystack, sort_keys, flags)
-        state = row[4] | _CURSOR if position == self._cursor else row[4]
+        state = row[4] | CURSOR if position == self._cursor else row[4]
         cached = self._strips.get((row[0], state))
         if cached is not None and cached[0] is row and cached[1] == width:
             return cached[2]
-        strip = Strip([Segment(self._line_text(row[1], width), self._style(state))], width)
+        strip = Strip([Segment(self._layout(width).line(row[1]), self._style(state))], width)
         self._strips[(row[0], state)] = (row, width, strip)
         return strip
-
-    def _line_text(self, cells: tuple[str, ...], width: int) -> str:
-        layout, used = self._layout(width)
-        parts = [fit_cells(cells[i] if i < len(cells) else "", w, right) for i, w, right in layout]
-        return " " + " ".join(parts) + " " * (width - used)
 
     def _header(self, width: int) -> Strip:
         sort = self.index.sort
         if self._header_for is not None and self._header_for[:2] == (width, sort):
             return self._header_for[2]
-        layout, used = self._layout(width)
-        labels = []
-        for i, w, right in layout:
-            column = self.columns[i]
-            arrow = (" ▼" if sort[1] else " ▲") if sort[0] == column.key else ""
-            labels.append(fit_cells(column.label + arrow, w, right))
-        text = " " + " ".join(labels) + " " * (width - used)
+        arrow = " ▼" if sort[1] else " ▲"
+        text = self._layout(width).line([c.label + (arrow if sort[0] == c.key else "") for c in self.columns])
         style = self.rich_style + self.get_component_rich_style("line-table--header")
         strip = Strip([Segment(text, style)], width)
         self._header_for = (width, sort, strip)
@@ -345,45 +288,14 @@ class LineTable(ScrollView, can_focus=True):
     def _style(self, state: int) -> Style:
         style = self._styles.get(state)
         if style is None:
-            style = self.rich_style
-            for bit, component in _FLAG_CLASSES:
-                if state & bit:
-                    style += self.get_component_rich_style(component)
-            if state & _CURSOR:
-                style += self.get_component_rich_style("line-table--cursor")
-            self._styles[state] = style
+            style = self._styles[state] = row_style(state, self.rich_style, self.get_component_rich_style)
         return style
 
-    def _layout(self, width: int) -> tuple[list[tuple[int, int, bool]], int]:
-        """(column index, width, right-justified) per shown column, and the cells used.
-        Computed once per width: a leading space, then columns one space apart."""
-        if self._layout_for is not None and self._layout_for[0] == width:
-            return self._layout_for[1], self._layout_for[2]
-        kept = list(enumerate(self.columns))
-
-        def needed(columns: list[tuple[int, Column]]) -> int:
-            return len(columns) + sum(c.width or c.min_width for _, c in columns)
-
-        while len(kept) > 1 and needed(kept) > width:
-            kept.remove(min(reversed(kept), key=lambda item: item[1].priority))
-        spare = max(0, width - needed(kept))
-        flexible = [i for i, c in kept if c.width is None]
-        flex_total = sum(self.columns[i].flex for i in flexible) or 1
-        layout, given = [], 0
-        for i, column in kept:
-            w = column.width or column.min_width
-            if column.width is None:
-                share = spare * column.flex // flex_total
-                if i == flexible[-1]:
-                    share = spare - given
-                given += share
-                w += share
-            layout.append((i, w, column.justify == "right"))
-        if needed(kept) > width and layout:  # one column wider than the screen
-            layout[0] = (layout[0][0], max(0, width - 1), layout[0][2])
-        used = len(layout) + sum(w for _, w, _ in layout)
-        self._layout_for = (width, layout, used)
-        return layout, used
+    def _layout(self, width: int) -> Layout:
+        """Which columns are shown and how wide: computed once per width."""
+        if self._layout_for is None or self._layout_for.width != width:
+            self._layout_for = fit(self.columns, width)
+        return self._layout_for
 
     # -- cursor and scrolling ------------------------------------------------------------
 
@@ -428,44 +340,26 @@ class LineTable(ScrollView, can_focus=True):
         scrollbar.window_size = self.scrollable_content_region.height
         self.refresh()
 
-    def _anchor(self) -> tuple[RowData | None, RowData | None, int]:
-        """What the user is looking at: the cursor row, the top row, the cursor's line."""
-        rows, top = self.index.visible_rows, self.scroll_offset.y
-        cursor_row = rows[self._cursor] if self._cursor < len(rows) else None
-        top_row = rows[top] if top < len(rows) else None
-        return cursor_row, top_row, self._cursor - top
+    def _anchor(self) -> Anchor:
+        return Anchor.of(self.index.visible_rows, self._cursor, self.scroll_offset.y)
 
-    def _rows_changed(
-        self, anchor: tuple[RowData | None, RowData | None, int], follow_key: bool, keep_top: bool = True
-    ) -> None:
-        """Put the cursor back on its row and keep the view still after rows changed.
-
-        keep_top: the old top row stays on top (rows came or went around it) — except at the
-        very top, which stays the top, so a feed shows what arrived; otherwise the cursor keeps
-        its screen line (filter, sort: the rows around it are new anyway).
-        """
-        cursor_row, top_row, cursor_line = anchor
-        index, rows = self.index, self.index.visible_rows
+    def _rows_changed(self, anchor: Anchor, follow_key: bool, keep_top: bool = True) -> None:
+        """Put the cursor back on its row and keep the view still after rows changed (see
+        `settle`)."""
         if not self.is_mounted:  # nothing on screen yet: start at the top
             self._cursor = 0
             return
         self._update_virtual_size()
-        position = None
-        if cursor_row is not None:
-            position = index.locate(cursor_row)
-            if position is None and follow_key:
-                position = index.position_of(cursor_row[0])
-        old_key = cursor_row[0] if cursor_row is not None else None
-        if position is None:  # the cursor's row is gone: stay near where it was
-            position = min(self._cursor, len(rows) - 1) if keep_top else 0
-        self._cursor = max(0, position)
-        at_top = self.scroll_offset.y == 0
-        top = index.locate(top_row) if (keep_top and top_row is not None and not at_top) else None
-        if keep_top and at_top:
-            top = 0  # a reader at the top of a feed sees new rows arrive; scrolled down, nothing moves
-        if top is None:
-            on_screen = 0 <= cursor_line < self._page()
-            top = self._cursor - cursor_line if on_screen else self.scroll_offset.y
+        old_key = anchor.cursor_row[0] if anchor.cursor_row is not None else None
+        self._cursor, top = settle(
+            self.index,
+            anchor,
+            self._cursor,
+            self.scroll_offset.y,
+            self._page(),
+            follow_key=follow_key,
+            keep_top=keep_top,
+        )
         self._scroll_rows(top)
         self._scroll_to_cursor()
         self.refresh()
