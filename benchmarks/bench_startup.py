@@ -35,7 +35,6 @@ import asyncio
 import os
 import shlex
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -194,7 +193,7 @@ class LoopbackSandbox:
             raise RuntimeError("the loopback sandbox did not start")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+        self.process.terminate()  # SIGINT may be ignored when started from a background job
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -6,7 +6,7 @@ Every string from the server passes through `literal()` so it cannot style the t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from infusion_tui.dates import relative, short_absolute
 from infusion_tui.keap.models import Order, Task
@@ -22,17 +22,33 @@ def money(value: float | None, symbol: str = "$") -> str:
     return f"{sign}{symbol}{abs(value):,.2f}"
 
 
+def instant(value: datetime | None) -> datetime | None:
+    """`value` in UTC, or None when it has no place on the calendar (0001-01-01 with a
+    +23:59 offset decodes fine but cannot be converted: one such task must not end the app)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+
+
 def when(value: datetime | None, now: datetime, *, past: bool = False) -> str:
     """'in 3 d · 09:30', 'overdue 13 d · 20 Nov': how far first (what matters), then when.
 
     `past=True` is for things that happened (orders): '4 d ago', never 'overdue 4 d'.
     """
+    value = instant(value)
     if value is None:
         return "—"
-    rel = relative(value, now)
+    try:
+        rel = relative(value, now)
+        absolute = short_absolute(value, now)
+    except OverflowError:  # converting to the user's zone can still leave the calendar
+        return "—"
     if past and rel.startswith("overdue "):
         rel = f"{rel.removeprefix('overdue ')} ago"
-    return f"{rel} · {short_absolute(value, now)}"
+    return f"{rel} · {absolute}"
 
 
 def priority_label(priority: int | None) -> str:

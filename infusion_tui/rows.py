@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from infusion_tui.display import money, order_company, order_contact, priority_label, task_contact, when
+from infusion_tui.display import instant, money, order_company, order_contact, priority_label, task_contact, when
 from infusion_tui.keap.models import Order, Task
 from infusion_tui.table_index import DONE, NEW, OVERDUE, Row, make_row
 
@@ -19,12 +19,14 @@ _FAR_FUTURE = float("inf")
 
 
 def _ts(value: datetime | None, missing: float) -> float:
+    value = instant(value)
     return value.timestamp() if value is not None else missing
 
 
 def task_row(task: Task, now: datetime, *, new: bool = False) -> Row:
     done = task.is_completed
-    overdue = (not done) and task.due_date is not None and task.due_date < now
+    due = instant(task.due_date)
+    overdue = (not done) and due is not None and due < now
     flags = (DONE if done else 0) | (OVERDUE if overdue else 0) | (NEW if new else 0)
     title = task.title or "(untitled)"
     contact = task_contact(task)

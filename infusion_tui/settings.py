@@ -78,7 +78,7 @@ class Settings:
 
 def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: some resolvers forward those upstream
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

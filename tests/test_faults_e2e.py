@@ -331,11 +331,6 @@ async def test_a_body_that_is_not_json_or_of_the_wrong_shape_is_explained_and_th
         assert len(orders.new_ids) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT: a create that Keap answered 200 with an unreadable body is reported as a plain "
-    "failure ('ctrl+s to try again'), so following the advice duplicates the task. "
-    "keap/client.py create_task: a DecodeError on the POST's answer should say the task was "
-    "probably saved (like give_up's 'Keap may have saved it anyway'), or refetch it."))
 async def test_a_create_answered_with_a_broken_body_does_not_invite_a_duplicate():
     r = rig()
     async with r.app.run_test(size=SIZE) as pilot:

@@ -425,12 +425,6 @@ async def test_server_text_is_shown_literally_in_the_tables_the_details_and_the_
         assert_healthy(r)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT: Keap's own error text reaches the terminal raw: keap/retry.py keap_message() "
-    "passes the server's 'message' through redact_text() only, and TaskForm._status (and "
-    "ConnectScreen.show_problem, the order-open notification) show it as Text(...), so an "
-    "ESC/C1 sequence in a 4xx body is written to the terminal. Fix: keap_message() should "
-    "return text_safety.literal(...) (keap/ may import text_safety)."))
 async def test_keaps_error_messages_cannot_style_the_terminal():
     r = rig()
     async with r.app.run_test(size=(120, 40)) as pilot:
@@ -447,11 +441,6 @@ async def test_keaps_error_messages_cannot_style_the_terminal():
         _assert_literal(r.app, "the form's error line")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT: notifications are built from server titles without text_safety.literal(): "
-    "ui/widgets/tasks_pane.py _toggle_failed ('Could not update “{title}”') and _form_closed "
-    "('Task created: {title}') pass markup=False but not literal(), so an escape sequence in a "
-    "task title from Keap is written to the terminal in the toast. Fix: literal(title) there."))
 async def test_a_task_title_from_keap_cannot_style_the_terminal_in_a_notification():
     r = rig()
     async with r.app.run_test(size=(120, 40), notifications=True) as pilot:

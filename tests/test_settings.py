@@ -164,9 +164,15 @@ def test_bad_base_url(url, expect):
     assert "pw" not in line or "password" in line
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "127.0.0.5", "sandbox.localhost"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "127.0.0.5"])
 def test_plain_http_to_loopback_is_fine(host):
     assert load_settings({"base_url": f"http://{host}:8000/crm/rest/v1"}, {}).base_url.startswith("http://")
+
+
+def test_plain_http_to_names_under_localhost_is_refused():
+    # some resolvers forward *.localhost upstream: a key must not leave the machine in clear text
+    with pytest.raises(SettingsError):
+        load_settings({"base_url": "http://sandbox.localhost:8000/crm/rest/v1"}, {})
 
 
 def test_config_not_toml_names_file_and_line(isolated_home):

@@ -20,7 +20,9 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from infusion_tui.clock import REAL_CLOCK, Clock
 from infusion_tui.keap.auth import OAuthAuth
 from infusion_tui.keap.budget import CallBudget
+from infusion_tui.keap.errors import BadResponse
 from infusion_tui.keap.models import (
+    DecodeError,
     Order,
     OrderList,
     Task,
@@ -161,7 +163,14 @@ class KeapClient:
     async def create_task(self, draft: TaskDraft) -> Task:
         """POST /tasks (Keap answers 200, not 201). Never retried once it may have arrived."""
         response = await self._request("POST", "tasks", json=draft.to_body())
-        return decode(response.content, Task)
+        try:
+            return decode(response.content, Task)
+        except DecodeError:  # Keap said 200: the task exists, only the answer is broken
+            raise BadResponse(
+                "Keap may have saved the task: it answered OK, but its reply could not be read. "
+                "Close the form and press r to check before saving again (saving again could "
+                "create a second copy)."
+            ) from None
 
     async def update_task(
         self, task_id: int, changes: dict[str, Any] | TaskDraft, *, original: Task | None = None

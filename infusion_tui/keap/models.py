@@ -291,3 +291,5 @@ def decode(data: bytes | str, type_: type[T]) -> T:
         raise DecodeError(f"Keap sent data we could not read: {exc}") from None
     except msgspec.DecodeError:
         raise DecodeError("Keap sent a response that is not valid JSON.") from None
+    except RecursionError:
+        raise DecodeError("Keap sent a response nested too deeply to read.") from None

@@ -25,6 +25,7 @@ from infusion_tui.keap.errors import (
     Unavailable,
 )
 from infusion_tui.keap.redact import redact_text
+from infusion_tui.text_safety import literal
 from infusion_tui.keap.tokens import LoginUnavailable
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -126,7 +127,7 @@ def keap_message(response: httpx.Response) -> str:
         or (fault.get("faultstring") if isinstance(fault, dict) else None)
         or ""
     )
-    return redact_text(str(text))[:300]
+    return literal(redact_text(str(text)))[:300]  # shown on screen: never escape codes
 
 
 def give_up(exc: httpx.TransportError, *, timeout: float, idempotent: bool, host: str) -> Unavailable:

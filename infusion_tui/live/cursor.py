@@ -23,7 +23,10 @@ def utc(value: datetime | None) -> datetime:
         return MIN_STAMP
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+23:59: before time began, so oldest
+        return MIN_STAMP
 
 
 @dataclass(frozen=True, slots=True)

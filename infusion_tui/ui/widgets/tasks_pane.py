@@ -18,6 +18,7 @@ from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
 from infusion_tui.live import PollResult, tasks_poller
 from infusion_tui.rows import TASK_SORTS, task_row
 from infusion_tui.table_index import DONE
+from infusion_tui.text_safety import literal
 from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
 from infusion_tui.ui.screens.task_form import TaskForm
@@ -207,7 +208,7 @@ class TasksPane(FeedPane):
             created = saved.id not in self.tasks
             self.upsert_tasks([saved])
             self.table.move_cursor_to_key(saved.id)
-            self.notify(f"Task {'created' if created else 'saved'}: {saved.title}", markup=False)
+            self.notify(f"Task {'created' if created else 'saved'}: {literal(saved.title)}", markup=False)
         elif held is not None:
             self.upsert_tasks([held])
 
@@ -236,7 +237,7 @@ class TasksPane(FeedPane):
     @on(TaskToggleFailed)
     def _toggle_failed(self, event: TaskToggleFailed) -> None:
         self.upsert_tasks([event.task])  # roll back
-        self.notify(f"Could not update “{event.task.title}”: {event.error}", severity="error",
+        self.notify(f"Could not update “{literal(event.task.title)}”: {literal(event.error)}", severity="error",
                     title="Not saved", markup=False)
 
     @on(TaskSaved)
