@@ -61,3 +61,12 @@ def memory_keyring(monkeypatch):
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Exit 0 only when tests really ran: a run where everything was skipped is not a pass."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or exitstatus != 0:
+        return
+    if not reporter.stats.get("passed") and not reporter.stats.get("xfailed"):
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
