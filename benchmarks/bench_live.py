@@ -7,8 +7,8 @@ FakeClock. For each repetition: an order is created "elsewhere" (`sb.add_order()
 is moved to the orders poller's due time, and the pane's timer callback fires (`pane._tick()`,
 what Textual's timer would call). Timed: from the tick to the first composed frame
 (`App._display`, wrapped) in which the order's key is in `pane.table.index`. That frame's text
-is also searched for the order id: LineTable keeps its top row still when rows arrive above
-it, so a new order lands just above the viewport (the info line and title count it as new). In a real run the order waits for the next poll first: at most
+is also searched for the order id (a feed at its top shows new rows as they arrive; scrolled
+down, it keeps still and only the count says so). In a real run the order waits for the next poll first: at most
 one poll interval (15 s in the demo, 120 s against Keap) plus this figure.
 
 Reference, in the same run: the poll's own API request alone -- `client.list_orders(since=
@@ -68,6 +68,7 @@ async def run_feed(extra_rows: int, reps: int) -> dict:
         client = screen.session.client
         if extra_rows:
             pane.add_orders(synthetic_orders(extra_rows, clock.now(), first_id=1_000_000), new=False)
+            pane.table.action_cursor_first()  # back at the top of the feed, where new orders show
             await pilot.pause()
         wanted: list[int] = [0]
         spy = FrameSpy(app, lambda: wanted[0] in pane.table.index)
