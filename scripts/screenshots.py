@@ -24,7 +24,7 @@ from infusion_tui.clock import FakeClock  # noqa: E402
 from infusion_tui.connection import Connector  # noqa: E402
 from infusion_tui.settings import load_settings  # noqa: E402
 from infusion_tui.ui.app import InfusionApp  # noqa: E402
-from tests.app_harness import settle, started  # noqa: E402
+from tests.app_harness import settle, started, still  # noqa: E402
 
 
 def _app(demo: bool = True) -> InfusionApp:
@@ -39,7 +39,8 @@ async def _with_new_orders(app: InfusionApp, pilot) -> None:
     await settle(app, pilot)
 
 
-def _save(app: InfusionApp, name: str) -> None:
+async def _save(app: InfusionApp, pilot, name: str) -> None:
+    await still(app, pilot)
     path = OUT / f"{name}.svg"
     path.write_text(app.export_screenshot(title=f"infusion-tui — {name}"), encoding="utf-8")
     print(f"wrote {path.relative_to(ROOT)}")
@@ -60,14 +61,14 @@ async def main() -> None:
         await started(app, pilot)
         await pilot.press("e")
         await settle(app, pilot)
-        _save(app, "task-form")
+        await _save(app, pilot, "task-form")
         await pilot.press("escape")
         await settle(app, pilot)
         await pilot.press("n", "space", "ctrl+s")
         await settle(app, pilot)
         await pilot.press("tab", "tab", "tab", *"high", "tab", *"2026-02-30", "ctrl+s")
         await settle(app, pilot)
-        _save(app, "task-form-errors")
+        await _save(app, pilot, "task-form-errors")
 
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -76,19 +77,19 @@ async def main() -> None:
         app.screen.query_one("OrdersPane").table.focus()
         await pilot.press("enter")
         await settle(app, pilot)
-        _save(app, "order-details")
+        await _save(app, pilot, "order-details")
 
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
         await pilot.press("question_mark")
         await settle(app, pilot)
-        _save(app, "help")
+        await _save(app, pilot, "help")
 
     app = _app(demo=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        _save(app, "connect")
+        await _save(app, pilot, "connect")
 
 
 if __name__ == "__main__":

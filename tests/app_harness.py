@@ -36,6 +36,18 @@ async def started(app: InfusionApp, pilot) -> None:
     raise AssertionError("the app did not finish its first sync")
 
 
+async def still(app: InfusionApp, pilot) -> None:
+    """Bring the once-a-second readouts (countdowns, calls used) up to date now, so a snapshot
+    or screenshot never depends on whether a real second happened to tick meanwhile."""
+    await settle(app, pilot)
+    for screen in app.screen_stack:
+        if type(screen).__name__ == "MainScreen":
+            screen._refresh_budget()
+            for pane in screen.query("FeedPane"):
+                pane.refresh_info()
+    await settle(app, pilot)
+
+
 def screen_text(app: InfusionApp) -> str:
     """What the terminal shows, as plain text (from the SVG the user would see)."""
     import re
