@@ -54,7 +54,7 @@ async def main() -> None:
             await _with_new_orders(app, pilot)
             app.clear_notifications()
             await settle(app, pilot)
-            _save(app, name)
+            await _save(app, pilot, name)
 
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
