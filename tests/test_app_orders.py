@@ -131,3 +131,18 @@ async def test_the_feed_survives_the_sandbox_going_away_and_coming_back():
         assert pane.poller.last_error is None
         assert pane.count == len(sandbox.orders)
         assert app.is_running
+
+
+async def test_relative_times_are_reworded_as_time_passes():
+    clock = FakeClock()
+    app = demo_app(clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        pane = app.screen.query_one("OrdersPane")
+        order = app.connector.sandbox.add_order()
+        await _background_poll(app, pilot, clock, 16)
+        assert pane.table.index.get(order["id"]).cells[0].startswith("now")
+        clock.advance(5 * 60)
+        pane.refresh_times()  # what the pane's once-a-minute timer calls
+        await settle(app, pilot)
+        assert pane.table.index.get(order["id"]).cells[0].startswith("5 min ago")

@@ -76,6 +76,10 @@ class FeedPane(Vertical):
 
     def on_mount(self) -> None:
         self._countdown = self.set_interval(1.0, self.refresh_info)
+        self.set_interval(60.0, self.refresh_times)
+
+    def refresh_times(self) -> None:
+        """Re-word relative times ('now' becomes '5 min ago'); subclasses know which rows."""
 
     # -- filtering -------------------------------------------------------------------------
 

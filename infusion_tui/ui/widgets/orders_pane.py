@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
 
-from infusion_tui.display import money
+from infusion_tui.display import instant, money, when
 from infusion_tui.keap.errors import KeapError
 from infusion_tui.keap.models import Order
 from infusion_tui.live import PollResult, orders_poller
@@ -26,6 +26,7 @@ from infusion_tui.ui.screens.order_details import OrderDetails
 from infusion_tui.ui.widgets.feed_pane import FeedPane
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
+RECENT = timedelta(days=2)  # older times read "3 d ago", which changes only once a day
 CSV_HEADER = ("created", "order id", "contact", "company", "total", "paid / due", "status")
 
 
@@ -50,6 +51,7 @@ class OrdersPane(FeedPane):
         self._today: dict[int, float] = {}  # today's orders: id -> total, for the daily total
         self._today_date = self.session.local_now().date()
         self._small: dict[int, Order] = {}  # only without a store: the orders themselves
+        self._recent: dict[int, datetime] = {}  # orders of the last two days: their times re-word
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -84,9 +86,11 @@ class OrdersPane(FeedPane):
                 self.new_ids.add(order.id)
             if self.session.store is None:
                 self._small[order.id] = order
-            created = order.creation_date
+            created = instant(order.creation_date)
             if created is not None and created.astimezone(now.tzinfo).date() == self._today_date:
                 self._today[order.id] = order.total or 0.0
+            if created is not None and now - created < RECENT:
+                self._recent[order.id] = created
             rows.append(order_row(order, now, new=order.id in self.new_ids))
         self.table.upsert_rows(rows)
         self.count = len(self.table.index)
@@ -106,6 +110,18 @@ class OrdersPane(FeedPane):
         if not self.count:
             self.table.empty_message = "No orders yet. New orders appear here as they arrive."
         self.post_message(Synced("orders"))
+
+    def refresh_times(self) -> None:
+        now = self.session.local_now()
+        rows = []
+        for key, created in list(self._recent.items()):
+            row = self.table.index.get(key)
+            if row is None or now - created >= RECENT:
+                del self._recent[key]
+            if row is not None:
+                rows.append(row._replace(cells=(when(created, now, past=True), *row.cells[1:])))
+        if rows:
+            self.table.upsert_rows(rows)
 
     def _announce(self, orders: list[Order]) -> None:
         count = len(orders)

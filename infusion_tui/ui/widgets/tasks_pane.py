@@ -6,13 +6,14 @@ marked new; a task open in the form is left alone until the form closes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 from rich.text import Text
 from textual import on, work
 
+from infusion_tui.display import instant
 from infusion_tui.keap.errors import AuthError, KeapError
 from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
 from infusion_tui.live import PollResult, tasks_poller
@@ -121,6 +122,13 @@ class TasksPane(FeedPane):
             self.table.upsert_rows(rows)
         self._update_empty_message()
         self.refresh_info()
+
+    def refresh_times(self) -> None:
+        """Tasks due within two days of now change words by the minute and may turn overdue."""
+        now = self.session.local_now()
+        near = [t for t in self.tasks.values()
+                if (due := instant(t.due_date)) is not None and abs(due - now) < timedelta(days=2)]
+        self.upsert_tasks(near)
 
     def action_refresh(self) -> None:
         self.poll_now(manual=True)
