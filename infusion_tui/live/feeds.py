@@ -18,7 +18,7 @@ from infusion_tui.live.cursor import Cursor
 from infusion_tui.live.poller import Poller
 
 if TYPE_CHECKING:  # keep the client (httpx) and sqlite out of a bare `import infusion_tui.live`
-    from infusion_tui.keap.client import KeapClient
+    from infusion_tui.keap.client import KeapClient, OnPage
     from infusion_tui.store import Store
 
 ORDERS = "orders"
@@ -36,11 +36,12 @@ def orders_poller(
     max_backoff: float = 900.0,
     baseline_days: float | None = BASELINE_DAYS,
     page_size: int = 1000,
+    on_page: OnPage | None = None,
 ) -> Poller[Order]:
     """Poll new orders; the cursor and the orders seen are kept in `store` across runs."""
 
     async def fetch(since: datetime | None) -> Sequence[Order]:
-        return await client.list_orders(since=since, page_size=page_size)
+        return await client.list_orders(since=since, page_size=page_size, on_page=on_page)
 
     async def persist(cursor: Cursor, orders: list[Order], baseline: bool) -> None:
         if store is not None:
@@ -70,11 +71,15 @@ def tasks_poller(
     floor: float = 120.0,
     max_backoff: float = 900.0,
     page_size: int = 1000,
+    on_page: OnPage | None = None,
 ) -> Poller[Task]:
-    """Poll tasks created (new) or modified (changed) elsewhere; the first sync fetches all."""
+    """Poll tasks created (new) or modified (changed) elsewhere; the first sync fetches all.
+
+    `on_page(page, loaded, count)` hears of every page, for a progress bar on the first sync.
+    """
 
     async def fetch(since: datetime | None) -> Sequence[Task]:
-        return await client.list_tasks(since=since, page_size=page_size)
+        return await client.list_tasks(since=since, page_size=page_size, on_page=on_page)
 
     async def persist(cursor: Cursor, tasks: list[Task], baseline: bool) -> None:
         if store is not None:

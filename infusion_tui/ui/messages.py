@@ -20,6 +20,7 @@ class Synced(Message):
 class SyncFailed(Message):
     feed: str
     error: str
+    offline: bool = False  # Keap could not be reached at all (not a refusal)
 
 
 @dataclass

@@ -57,4 +57,5 @@ class MainScreen(Screen[None]):
     def _failed(self, event: SyncFailed) -> None:
         status = self.query_one(StatusLine)
         status.error = f"{event.feed}: {event.error}"
+        status.offline = event.offline
         self.sub_title = f"{self.session.profile} · {self.session.label} · problem"

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Static
 
-from infusion_tui.keap.errors import AuthError
+from infusion_tui.keap.errors import AuthError, BadResponse, Unavailable
 from infusion_tui.live import Poller, PollResult
 from infusion_tui.session import Session
 from infusion_tui.text_safety import literal
@@ -32,6 +32,17 @@ from infusion_tui.ui.widgets.line_table import Column, LineTable
 class PollFinished(Message):
     result: PollResult[Any]
     manual: bool
+
+
+@dataclass
+class PageLoaded(Message):
+    loaded: int
+    total: int | None
+
+
+def is_offline(error: Exception | None) -> bool:
+    """Keap unreachable (network, timeout, 5xx) — not a refusal or a spent quota."""
+    return isinstance(error, Unavailable) and not isinstance(error, BadResponse)
 
 
 class FilterInput(Input):
@@ -167,9 +178,13 @@ class FeedPane(Vertical):
     def info_text(self) -> Text:  # pragma: no cover - overridden
         return self.poll_state()
 
-    def set_progress(self, loaded: int, total: int | None) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=total, progress=loaded)
+    def page_loaded(self, page: Any, loaded: int, total: int | None) -> None:
+        """The client's on_page callback (runs in the poll's worker): tell the handler."""
+        self.post_message(PageLoaded(loaded, total))
+
+    @on(PageLoaded)
+    def _page_loaded(self, event: PageLoaded) -> None:
+        self.query_one(ProgressBar).update(total=event.total, progress=event.loaded)
 
     def finish_progress(self) -> None:
         self.query_one(ProgressBar).add_class("-done")

@@ -23,7 +23,7 @@ from infusion_tui.table_index import NEW
 from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import Synced, SyncFailed
 from infusion_tui.ui.screens.order_details import OrderDetails
-from infusion_tui.ui.widgets.feed_pane import FeedPane
+from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 RECENT = timedelta(days=2)  # older times read "3 d ago", which changes only once a day
@@ -51,6 +51,7 @@ class OrdersPane(FeedPane):
         self._today: dict[int, float] = {}  # today's orders: id -> total, for the daily total
         self._today_date = self.session.local_now().date()
         self._small: dict[int, Order] = {}  # only without a store: the orders themselves
+        self.as_of: str | None = None  # painted from the cache: when that cache was synced
         self._recent: dict[int, datetime] = {}  # orders of the last two days: their times re-word
 
     def on_mount(self) -> None:
@@ -67,9 +68,12 @@ class OrdersPane(FeedPane):
         store = session.store
         if store is not None:
             self.add_orders(store.load_orders(), new=False)
+            synced = store.last_sync("orders")
+            if synced is not None and self.count:
+                self.as_of = datetime.fromtimestamp(synced).strftime("%H:%M")
         poller = orders_poller(
             session.client, store, clock=session.clock,
-            interval=session.poll_interval, floor=session.poll_floor,
+            interval=session.poll_interval, floor=session.poll_floor, on_page=self.page_loaded,
         )
         self.start_polling(poller)
 
@@ -100,9 +104,10 @@ class OrdersPane(FeedPane):
         if result.error is not None:
             if not self.count:
                 self.table.empty_message = f"Could not load orders: {result.error}"
-            self.post_message(SyncFailed("orders", str(result.error)))
+            self.post_message(SyncFailed("orders", str(result.error), offline=is_offline(result.error)))
             return
         self.finish_progress()
+        self.as_of = None
         self.add_orders(result.baseline, new=False)
         self.add_orders(result.new, new=True)
         if result.new:
@@ -207,6 +212,8 @@ class OrdersPane(FeedPane):
         text.append(f"{shown} of {self.count}" if shown != self.count else f"{self.count} orders")
         if self.new_ids:
             text.append(f" · {len(self.new_ids)} new", style="bold")
+        if self.as_of:
+            text.append(f" · as of {self.as_of}")
         text.append(" · ")
         text.append_text(self.poll_state())
         new = f" · {len(self.new_ids)} new" if self.new_ids else ""

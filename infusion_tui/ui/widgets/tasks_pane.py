@@ -23,7 +23,7 @@ from infusion_tui.text_safety import literal
 from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
 from infusion_tui.ui.screens.task_form import TaskForm
-from infusion_tui.ui.widgets.feed_pane import FeedPane
+from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 SORT_LABELS = {"due": "due date", "priority": "priority", "title": "title", "created": "newest"}
@@ -79,7 +79,7 @@ class TasksPane(FeedPane):
                     self.as_of = datetime.fromtimestamp(synced).strftime("%H:%M")
         poller = tasks_poller(
             session.client, store, clock=session.clock,
-            interval=session.poll_interval, floor=session.poll_floor,
+            interval=session.poll_interval, floor=session.poll_floor, on_page=self.page_loaded,
         )
         self.start_polling(poller)
 
@@ -94,7 +94,7 @@ class TasksPane(FeedPane):
         if result.error is not None:
             if not self.tasks:
                 self.table.empty_message = f"Could not load tasks: {result.error}"
-            self.post_message(SyncFailed("tasks", str(result.error)))
+            self.post_message(SyncFailed("tasks", str(result.error), offline=is_offline(result.error)))
             return
         self.finish_progress()
         self.as_of = None
