@@ -222,3 +222,18 @@ async def test_a_task_open_in_the_form_is_not_clobbered_by_a_poll():
             await pilot.press("y")
             await settle(app, pilot)
         assert pane.tasks[key].title == "Renamed elsewhere"  # applied once the form closed
+
+
+async def test_the_theme_choice_persists():
+    from infusion_tui.settings import load_settings
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        app.theme = "nord"
+        await settle(app, pilot)
+    assert load_settings({}, {}).theme == "nord"
+    again = demo_app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(again, pilot)
+        assert again.theme == "nord"
