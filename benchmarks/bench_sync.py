@@ -396,7 +396,11 @@ def report(out: dict) -> list[str]:
 
 def private_home() -> None:
     """Point HOME and the XDG dirs at a temp dir: settings, themes and caches stay out of the real home."""
+    import atexit
+    import shutil
+
     home = Path(tempfile.mkdtemp(prefix="infusion-bench-home-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ["HOME"] = str(home)
     for name, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
                       ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state")):
