@@ -62,11 +62,28 @@ async def test_lists_all_tasks_across_three_pages(client, sb):
     assert client.calls_made == 3
 
 
-async def test_full_last_page_with_next_ends_on_the_empty_page(client, sb):
-    # 60 tasks in pages of 20: the third page is full and still carries `next`
+async def test_full_last_page_ends_paging_once_count_proved_to_be_the_total(client, sb):
+    # 60 tasks in pages of 20: the third page is full and still carries `next`, but `count`
+    # (60, more than a page) has proved to be the total, so no empty fourth call is made
     tasks = await client.list_tasks(page_size=20)
     assert len(tasks) == 60
-    assert [r.query["offset"] for r in api_requests(sb)] == ["0", "20", "40", "60"]
+    assert [r.query["offset"] for r in api_requests(sb)] == ["0", "20", "40"]
+
+
+async def test_a_count_that_is_only_the_page_size_is_not_trusted(sb, clock):
+    rows = [{"id": i, "title": "t"} for i in range(40)]
+
+    async def count_is_page_size(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        page = rows[offset : offset + limit]
+        return httpx.Response(200, json={"tasks": page, "count": len(page), "next": "x"})
+
+    async with KeapClient(
+        base_url="http://keap.test/crm/rest/v1", auth=ApiKeyAuth("k"),
+        transport=httpx.MockTransport(count_is_page_size), clock=clock,
+    ) as client:  # fmt: skip
+        tasks = await client.list_tasks(page_size=20)
+    assert len(tasks) == 40 and client.calls_made == 3  # ends on the empty page, as it must
 
 
 async def test_iter_pages_and_async_progress(client, sb):

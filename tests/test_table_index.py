@@ -284,3 +284,26 @@ def test_rows_are_compact_and_invisible_to_the_gc() -> None:
     gc.collect()
     gc.collect()  # the first pass untracks the cells, the second the rows holding them
     assert not any(gc.is_tracked(r) for r in idx.visible_rows)
+
+
+def test_a_large_batch_is_merged_and_sorted_once_with_the_same_result():
+    from infusion_tui.table_index import BULK_ROWS, TableIndex, make_row
+
+    def row(i: int, label: str = "") -> tuple:
+        return make_row(i, (f"order {i}{label}",), ((-(i % 997), i),))
+
+    small, big = TableIndex(("newest",)), TableIndex(("newest",))
+    for index in (small, big):
+        index.set_sort("newest")
+        index.replace_all([row(i) for i in range(50)])
+        index.set_filter("order")
+    batch = [row(i, " new") for i in range(30, 30 + 3 * BULK_ROWS)]  # replaces 20, adds the rest
+    for r in batch[:10]:
+        small.upsert([r])  # one at a time: the binary-search path
+    for r in batch[10:]:
+        small.upsert([r])
+    changed = big.upsert(batch)  # one big batch: the merge path
+    assert len(changed) == len(batch)
+    assert list(big.visible) == list(small.visible)
+    assert len(big) == 30 + 3 * BULK_ROWS
+    assert big.get(35)[1] == ("order 35 new",)

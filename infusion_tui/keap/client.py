@@ -258,10 +258,11 @@ class KeapClient:
         page_size: int,
         on_page: OnPage | None,
     ) -> AsyncIterator[list[Any]]:
-        # Keap may send `next` on the last page too, and `count` is not reliably the total:
-        # only a short or empty page says "done".
+        # Keap may send `next` on the last page too, so `next` never says "done"; a short or
+        # empty page does. `count` is trusted as the total only once it has proved to be one
+        # (larger than a page): then a full last page needs no extra empty call.
         page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        offset, first_ids = 0, None
+        offset, first_ids, total = 0, None, None
         while True:
             query = {**params, "limit": str(page_size), "offset": str(offset)}
             response = await self._request("GET", path, params=query)
@@ -276,9 +277,12 @@ class KeapClient:
                 result = on_page(items, offset, envelope_value.count)
                 if inspect.isawaitable(result):
                     await result
+            count = envelope_value.count
+            if isinstance(count, int) and count > len(items):
+                total = count
             if items:
                 yield items
-            if len(items) < page_size:
+            if len(items) < page_size or (total is not None and offset >= total):
                 break
 
     async def _request(
