@@ -114,7 +114,10 @@ class FeedPane(Vertical):
 
     def start_polling(self, poller: Poller[Any], first_delay: float = 0.0) -> None:
         self.poller = poller
-        self._arm(first_delay)
+        if first_delay <= 0:
+            self.poll_now(manual=False)  # at once: a timer would only fire after the first frame
+        else:
+            self._arm(first_delay)
 
     def _arm(self, delay: float) -> None:
         if self._timer is not None:
@@ -172,7 +175,7 @@ class FeedPane(Vertical):
 
     def refresh_info(self) -> None:
         info = self.query_one(f"#{self.id}-info", Static)
-        info.update(self.info_text())
+        info.update(self.info_text(), layout=False)  # one line, fixed height: no relayout per tick
         info.set_class(self.poller is not None and self.poller.last_error is not None, "-error")
 
     def info_text(self) -> Text:  # pragma: no cover - overridden

@@ -22,7 +22,6 @@ from infusion_tui.rows import ORDER_SORTS, order_row
 from infusion_tui.table_index import NEW
 from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import Synced, SyncFailed
-from infusion_tui.ui.screens.order_details import OrderDetails
 from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
@@ -180,6 +179,8 @@ class OrdersPane(FeedPane):
             except KeapError as exc:
                 self.notify(f"Could not open order #{order_id}: {exc}", severity="error", markup=False)
                 return
+        from infusion_tui.ui.screens.order_details import OrderDetails  # not needed at start
+
         await self.app.push_screen(OrderDetails(order, self.session.local_now()))
 
     def action_copy_id(self) -> None:

@@ -22,7 +22,6 @@ from infusion_tui.table_index import DONE
 from infusion_tui.text_safety import literal
 from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
-from infusion_tui.ui.screens.task_form import TaskForm
 from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
@@ -190,6 +189,8 @@ class TasksPane(FeedPane):
             raise
 
     def action_new_task(self) -> None:
+        from infusion_tui.ui.screens.task_form import TaskForm  # not needed to paint the first frame
+
         self.editing_id = None
         form = TaskForm(None, save=self._save, types=self._types(), now=self.session.local_now)
         self.app.push_screen(form, self._form_closed)
@@ -200,6 +201,8 @@ class TasksPane(FeedPane):
         if task is None:
             self.notify("No task selected.", severity="warning")
             return
+        from infusion_tui.ui.screens.task_form import TaskForm
+
         self.editing_id = task.id
         self.new_ids.discard(task.id)
         self.app.push_screen(TaskForm(task, save=self._save, types=self._types(), now=self.session.local_now), self._form_closed)
