@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
+from textual.message import Message
 
 from infusion_tui.display import instant, money, when
 from infusion_tui.keap.errors import KeapError
@@ -26,6 +28,42 @@ from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 RECENT = timedelta(days=2)  # older times read "3 d ago", which changes only once a day
+@dataclass
+class OrderBatch:
+    """Orders turned into rows plus what the pane tallies, built without touching widgets."""
+
+    day: date
+    rows: list = field(default_factory=list)
+    new_ids: set[int] = field(default_factory=set)
+    today: dict[int, float] = field(default_factory=dict)  # today's orders: id -> total
+    recent: dict[int, datetime] = field(default_factory=dict)  # last two days: times re-word
+    kept: dict[int, Order] = field(default_factory=dict)  # without a store: the orders themselves
+
+
+@dataclass
+class CacheLoaded(Message):
+    batch: OrderBatch
+    synced_at: float | None
+
+
+def order_batch(orders: list[Order], now: datetime, *, new: bool, keep: bool,
+                seen_new: set[int] | frozenset[int] = frozenset()) -> OrderBatch:
+    """Pure, so it can run in a thread: rows, flags and tallies for `orders`."""
+    batch = OrderBatch(day=now.date())
+    for order in orders:
+        created = instant(order.creation_date)
+        if new:
+            batch.new_ids.add(order.id)
+        if keep:
+            batch.kept[order.id] = order
+        if created is not None and created.astimezone(now.tzinfo).date() == batch.day:
+            batch.today[order.id] = order.total or 0.0
+        if created is not None and now - created < RECENT:
+            batch.recent[order.id] = created
+        batch.rows.append(order_row(order, now, new=new or order.id in seen_new))
+    return batch
+
+
 CSV_HEADER = ("created", "order id", "contact", "company", "total", "paid / due", "status")
 
 
@@ -63,39 +101,51 @@ class OrdersPane(FeedPane):
     # -- loading and polling --------------------------------------------------------------
 
     def start(self) -> None:
+        if self.session.store is None:
+            self._start_poller()
+            return
+        self.table.empty_message = "Loading the orders kept from last time…"
+        self._load_cache()
+
+    @work(thread=True, exclusive=True, group="cache", exit_on_error=False)
+    def _load_cache(self) -> None:
+        """Decode the cached orders and build their rows off the UI thread (100,000 of them
+        take seconds), then hand the finished rows over."""
+        store = self.session.store
+        orders = store.load_orders()
+        batch = order_batch(orders, self.session.local_now(), new=False, keep=False)
+        self.post_message(CacheLoaded(batch, store.last_sync("orders")))
+
+    @on(CacheLoaded)
+    def _cache_loaded(self, event: CacheLoaded) -> None:
+        self.apply_batch(event.batch)
+        if event.synced_at is not None and self.count:
+            self.as_of = datetime.fromtimestamp(event.synced_at).strftime("%H:%M")
+        self._start_poller()  # only now: a poll's fresher rows must not be overwritten by the cache
+
+    def _start_poller(self) -> None:
         session = self.session
-        store = session.store
-        if store is not None:
-            self.add_orders(store.load_orders(), new=False)
-            synced = store.last_sync("orders")
-            if synced is not None and self.count:
-                self.as_of = datetime.fromtimestamp(synced).strftime("%H:%M")
         poller = orders_poller(
-            session.client, store, clock=session.clock,
+            session.client, session.store, clock=session.clock,
             interval=session.poll_interval, floor=session.poll_floor, on_page=self.page_loaded,
         )
         self.start_polling(poller)
 
     def add_orders(self, orders: list[Order], *, new: bool) -> None:
-        if not orders:
-            return
         now = self.session.local_now()
-        if now.date() != self._today_date:  # a new day: yesterday's orders leave the total
+        self.apply_batch(order_batch(orders, now, new=new, keep=self.session.store is None, seen_new=self.new_ids))
+
+    def apply_batch(self, batch: OrderBatch) -> None:
+        if not batch.rows:
+            return
+        if batch.day != self._today_date:  # a new day: yesterday's orders leave the total
             self._today.clear()
-            self._today_date = now.date()
-        rows = []
-        for order in orders:
-            if new:
-                self.new_ids.add(order.id)
-            if self.session.store is None:
-                self._small[order.id] = order
-            created = instant(order.creation_date)
-            if created is not None and created.astimezone(now.tzinfo).date() == self._today_date:
-                self._today[order.id] = order.total or 0.0
-            if created is not None and now - created < RECENT:
-                self._recent[order.id] = created
-            rows.append(order_row(order, now, new=order.id in self.new_ids))
-        self.table.upsert_rows(rows)
+            self._today_date = batch.day
+        self.new_ids.update(batch.new_ids)
+        self._small.update(batch.kept)
+        self._today.update(batch.today)
+        self._recent.update(batch.recent)
+        self.table.upsert_rows(batch.rows)
         self.count = len(self.table.index)
         self.refresh_info()
 
