@@ -32,6 +32,7 @@ from infusion_tui.ui.widgets.line_table import Column, LineTable
 class PollFinished(Message):
     result: PollResult[Any]
     manual: bool
+    prepared: Any = None  # what `prepare` built off the UI thread (rows for a big first sync)
 
 
 @dataclass
@@ -134,7 +135,13 @@ class FeedPane(Vertical):
         if self.poller is None:
             return
         result = await self.poller.poll(manual=manual)
-        self.post_message(PollFinished(result, manual))
+        prepared = await self.prepare(result) if result.ok else None
+        self.post_message(PollFinished(result, manual, prepared))
+
+    async def prepare(self, result: PollResult[Any]) -> Any:
+        """Turn a poll's items into rows in a thread when there are many (a first sync of
+        100,000 orders takes seconds to turn into rows): the keyboard stays live meanwhile."""
+        return None
 
     @on(PollFinished)
     def _poll_finished(self, event: PollFinished) -> None:
@@ -142,12 +149,12 @@ class FeedPane(Vertical):
         if not event.manual or self._timer is None:
             self._arm(result.next_delay)
         if result.ok or result.error is not None:
-            self.apply_poll(result)
+            self.apply_poll(result, event.prepared)
         if isinstance(result.error, AuthError):
             self.post_message(AuthLost(str(result.error)))
         self.refresh_info()
 
-    def apply_poll(self, result: PollResult[Any]) -> None:  # pragma: no cover - abstract
+    def apply_poll(self, result: PollResult[Any], prepared: Any = None) -> None:  # pragma: no cover
         raise NotImplementedError
 
     # -- the info line ---------------------------------------------------------------------

@@ -149,7 +149,14 @@ class OrdersPane(FeedPane):
         self.count = len(self.table.index)
         self.refresh_info()
 
-    def apply_poll(self, result: PollResult[Order]) -> None:
+    async def prepare(self, result: PollResult[Order]) -> tuple[OrderBatch, OrderBatch]:
+        now, keep, seen = self.session.local_now(), self.session.store is None, frozenset(self.new_ids)
+        return await asyncio.to_thread(lambda: (
+            order_batch(result.baseline, now, new=False, keep=keep, seen_new=seen),
+            order_batch(result.new, now, new=True, keep=keep),
+        ))
+
+    def apply_poll(self, result: PollResult[Order], prepared: tuple[OrderBatch, OrderBatch] | None = None) -> None:
         if result.error is not None:
             if not self.count:
                 self.table.empty_message = f"Could not load orders: {result.error}"
@@ -157,8 +164,12 @@ class OrdersPane(FeedPane):
             return
         self.finish_progress()
         self.as_of = None
-        self.add_orders(result.baseline, new=False)
-        self.add_orders(result.new, new=True)
+        if prepared is None:
+            self.add_orders(result.baseline, new=False)
+            self.add_orders(result.new, new=True)
+        else:
+            for batch in prepared:
+                self.apply_batch(batch)
         if result.new:
             self._announce(result.new)
         if not self.count:

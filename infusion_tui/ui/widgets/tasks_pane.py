@@ -6,6 +6,7 @@ marked new; a task open in the form is left alone until the form closes.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,11 @@ from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
 from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
 from infusion_tui.ui.widgets.line_table import Column, LineTable
+
+def task_rows(tasks: list[Task], now: datetime, new_ids: set[int] | frozenset[int]) -> list:
+    """Rows for `tasks`; pure, so a big first sync can build them in a thread."""
+    return [task_row(t, now, new=t.id in new_ids) for t in tasks]
+
 
 SORT_LABELS = {"due": "due date", "priority": "priority", "title": "title", "created": "newest"}
 
@@ -82,14 +88,22 @@ class TasksPane(FeedPane):
         )
         self.start_polling(poller)
 
-    def show_tasks(self, tasks: list[Task]) -> None:
-        now = self.session.local_now()
+    def show_tasks(self, tasks: list[Task], rows: list | None = None) -> None:
+        """Show exactly `tasks` (`rows`: theirs, if already built off the UI thread)."""
+        if rows is None:
+            rows = task_rows(tasks, self.session.local_now(), self.new_ids)
         self.tasks = {t.id: t for t in tasks}
-        self.table.replace_rows([task_row(t, now, new=t.id in self.new_ids) for t in tasks])
+        self.table.replace_rows(rows)
         self._update_empty_message()
         self.refresh_info()
 
-    def apply_poll(self, result: PollResult[Task]) -> None:
+    async def prepare(self, result: PollResult[Task]) -> list | None:
+        if not result.baseline:
+            return None
+        now, seen = self.session.local_now(), frozenset(self.new_ids)
+        return await asyncio.to_thread(task_rows, result.baseline, now, seen)
+
+    def apply_poll(self, result: PollResult[Task], prepared: list | None = None) -> None:
         if result.error is not None:
             if not self.tasks:
                 self.table.empty_message = f"Could not load tasks: {result.error}"
@@ -98,7 +112,7 @@ class TasksPane(FeedPane):
         self.finish_progress()
         self.as_of = None
         if result.baseline:
-            self.show_tasks(result.baseline)
+            self.show_tasks(result.baseline, prepared)
         # Tasks this app created are already in the table: only others' tasks are "new".
         arrived = [task for task in result.new if task.id not in self.tasks]
         self.new_ids.update(task.id for task in arrived)
