@@ -72,7 +72,10 @@ class InfusionApp(App[int]):
         session.extras.setdefault("bell", self.settings.bell)
         session.extras.setdefault("export_dir", str(self.settings.data_dir / "exports"))
         self.session = session
-        self.switch_screen(MainScreen(session)) if self._has_main() else self.push_screen(MainScreen(session))
+        if isinstance(self.screen, MainScreen):
+            self.switch_screen(MainScreen(session))
+        else:
+            self.push_screen(MainScreen(session))
 
     @on(AuthLost)
     def _auth_lost(self, event: AuthLost) -> None:
@@ -93,11 +96,9 @@ class InfusionApp(App[int]):
             if fresh.store is not None and fresh.store is not self.session.store:
                 fresh.store.close()
         self.notify("Signed in again. Press ctrl+s to save the open form, if any.", title="Keap")
-        for pane in self.query("FeedPane"):
-            pane.poll_now(manual=True)
-
-    def _has_main(self) -> bool:
-        return type(self.screen).__name__ == "MainScreen"
+        for screen in self.screen_stack:  # the main screen may be under an open form
+            for pane in screen.query("FeedPane"):
+                pane.poll_now(manual=True)
 
     async def on_unmount(self) -> None:
         if self.session is not None:
