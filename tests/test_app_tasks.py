@@ -151,7 +151,7 @@ async def test_help_lists_every_key_and_the_palette_has_the_same_actions():
     from infusion_tui.ui.actions import ACTIONS
 
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 50)) as pilot:  # tall enough to show the whole list
         await started(app, pilot)
         await pilot.press("question_mark")
         await settle(app, pilot)
@@ -160,9 +160,13 @@ async def test_help_lists_every_key_and_the_palette_has_the_same_actions():
             assert action.help in text
         await pilot.press("escape")
         commands = {c.title for c in app.get_system_commands(app.screen)}
-        for action in ACTIONS:
-            if action.action not in ("command_palette", "quit", "change_theme"):
+        for action in ACTIONS:  # on the main screen: every action of the app and both panes
+            if action.scope in ("app", "tasks", "orders") and action.action not in ("command_palette", "quit", "change_theme"):
                 assert action.help in commands
+        await pilot.press("n")  # inside the form, the palette offers the form's own actions
+        await settle(app, pilot)
+        in_form = {c.title for c in app.get_system_commands(app.screen)}
+        assert {a.help for a in ACTIONS if a.scope == "form"} <= in_form
 
 
 async def test_narrow_terminal_stacks_the_panes():

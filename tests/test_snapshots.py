@@ -73,7 +73,7 @@ def test_help(snap_compare):
         await pilot.press("question_mark")
         await still(pilot.app, pilot)
 
-    assert snap_compare(_demo(), terminal_size=(100, 40), run_before=help_)
+    assert snap_compare(_demo(), terminal_size=(100, 50), run_before=help_)
 
 
 def test_connect_screen(snap_compare):

@@ -42,9 +42,15 @@ ACTIONS: tuple[Action, ...] = (
     Action("orders.pause", "p", "Pause", "Pause or resume the live feed", "orders", "toggle_pause"),
     Action("orders.copy", "c", "Copy id", "Copy the selected order id to the clipboard", "orders", "copy_id"),
     Action("orders.export", "E", "Export", "Export the visible orders to CSV", "orders", "export_csv"),
+    # The task form (its own screen: these are its bindings)
+    Action("task_form.save", "ctrl+s", "Save", "Save the task (the form stays open on failure)", "form", "save"),
+    Action("task_form.cancel", "escape", "Cancel", "Close the form (asks first if you typed something)", "form", "cancel"),
+    # The order details (its own screen)
+    Action("details.close", "escape,q,enter", "Close", "Close the order details", "details", "dismiss"),
 )
 
-SCOPE_TITLES = {"app": "Everywhere", "tasks": "Task pane", "orders": "Orders feed"}
+SCOPE_TITLES = {"app": "Everywhere", "tasks": "Task pane", "orders": "Orders feed",
+                "form": "Task form", "details": "Order details"}
 
 
 def bindings_for(scope: str) -> list[Binding]:
@@ -61,5 +67,5 @@ def actions_for(scope: str) -> list[Action]:
 
 def key_label(keys: str) -> str:
     """How a key spec reads to a person: 'question_mark' -> '?', 'ctrl+p' -> 'ctrl+p'."""
-    names = {"question_mark": "?", "slash": "/", "enter": "enter", "tab": "tab"}
+    names = {"question_mark": "?", "slash": "/", "enter": "enter", "tab": "tab", "escape": "esc"}
     return " / ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))

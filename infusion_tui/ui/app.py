@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from infusion_tui.settings import Settings
 
 
+SCREEN_SCOPES = {"form": "TaskForm", "details": "OrderDetails"}  # scopes that are whole screens
+
+
 class InfusionApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "infusion-tui"
@@ -135,6 +138,8 @@ class InfusionApp(App[int]):
     def _target(self, scope: str, screen: Screen):
         if scope == "app":
             return self
+        if SCREEN_SCOPES.get(scope) == type(screen).__name__:
+            return screen  # the form's and the details' own keys, while they are open
         from textual.css.query import NoMatches
 
         try:

@@ -12,12 +12,12 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from infusion_tui.display import money, when
+from infusion_tui.ui.actions import bindings_for
 from infusion_tui.keap.models import Order
 from infusion_tui.text_safety import literal
 
@@ -100,7 +100,7 @@ class OrderDetails(ModalScreen[None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     """
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="details.close")]
+    BINDINGS = bindings_for("details")  # the help screen lists the same keys
 
     def __init__(self, order: Order, now: datetime) -> None:
         super().__init__()

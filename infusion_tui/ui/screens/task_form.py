@@ -26,7 +26,6 @@ from datetime import datetime
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -38,6 +37,7 @@ from infusion_tui.dates import local_now
 from infusion_tui.keap.errors import KeapError
 from infusion_tui.display import PRIORITY_WORDS
 from infusion_tui.keap.models import TASK_TYPES, Task, TaskDraft
+from infusion_tui.ui.actions import bindings_for
 from infusion_tui.ui.screens.confirm import ConfirmScreen
 from infusion_tui.ui.widgets.due_input import DueInput
 
@@ -153,10 +153,7 @@ class TaskForm(ModalScreen["Task | None"]):
     TaskForm #status.saving { display: block; color: $text-accent; text-style: bold; }
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="task_form.save"),
-        Binding("escape", "cancel", "Cancel", id="task_form.cancel"),
-    ]
+    BINDINGS = bindings_for("form")  # the help screen lists the same keys
     AUTO_FOCUS = "#title"
 
     class _SaveFinished(Message):
