@@ -97,9 +97,9 @@ async def test_a_day_of_the_whole_app_against_a_misbehaving_keap():
         delivered: list[int] = []
         add_orders = orders.add_orders
 
-        def recording(batch, *, new):
+        def recording(batch, *, new, **built):
             delivered.extend(o.id for o in batch)
-            return add_orders(batch, new=new)
+            return add_orders(batch, new=new, **built)
 
         orders.add_orders = recording
         delivered.extend(orders.table.index.visible)  # the first sync, before we listened

@@ -10,6 +10,7 @@ poller itself refuses to run a background poll before its floor (Keap: 120 s) ha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -20,11 +21,11 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Static
 
-from infusion_tui.keap.errors import AuthError, BadResponse, Unavailable
+from infusion_tui.keap.errors import AuthError, BadResponse, KeapError, Unavailable
 from infusion_tui.live import Poller, PollResult
 from infusion_tui.session import Session
 from infusion_tui.text_safety import literal
-from infusion_tui.ui.messages import AuthLost
+from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 
@@ -68,6 +69,7 @@ class FeedPane(Vertical):
         super().__init__(id=id, classes="pane")
         self.session = session
         self.poller: Poller[Any] | None = None
+        self.as_of: str | None = None  # painted from the cache: when that cache was synced
         self._timer: Timer | None = None
         self._countdown: Timer | None = None
 
@@ -148,21 +150,40 @@ class FeedPane(Vertical):
         result = event.result
         if not event.manual or self._timer is None:
             self._arm(result.next_delay)
-        if result.ok or result.error is not None:
+        if result.error is not None:
+            self._failed(result.error)
+        elif result.ok:
+            self.finish_progress()
+            self.as_of = None
             self.apply_poll(result, event.prepared)
-        if isinstance(result.error, AuthError):
-            self.post_message(AuthLost(str(result.error)))
+            self.post_message(Synced(self.NOUN))
         self.refresh_info()
 
-    def apply_poll(self, result: PollResult[Any], prepared: Any = None) -> None:  # pragma: no cover
+    def _failed(self, error: KeapError) -> None:
+        if not len(self.table.index):
+            self.table.empty_message = f"Could not load {self.NOUN}: {error}"
+        self.post_message(SyncFailed(self.NOUN, str(error), offline=is_offline(error)))
+        if isinstance(error, AuthError):
+            self.post_message(AuthLost(str(error)))
+
+    def apply_poll(self, result: PollResult[Any], prepared: Any) -> None:  # pragma: no cover
+        """Show a successful poll's items (`prepared`: what `prepare` built for them)."""
         raise NotImplementedError
+
+    def action_refresh(self) -> None:
+        self.poll_now(manual=True)
+
+    def cached_as_of(self, synced_at: float | None) -> None:
+        """Rows painted from the local cache say how old they are until the first sync."""
+        if synced_at is not None and len(self.table.index):
+            self.as_of = datetime.fromtimestamp(synced_at).strftime("%H:%M")
 
     # -- the info line ---------------------------------------------------------------------
 
     def poll_state(self) -> Text:
         """'next check in 1:42', 'paused', or 'retrying at 17:04 — <error>'."""
         poller = self.poller
-        text = Text()
+        text = Text(f"as of {self.as_of} · " if self.as_of else "")
         if poller is None:
             return text
         left = int(poller.seconds_until_next() + 0.5)

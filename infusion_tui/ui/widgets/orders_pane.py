@@ -21,13 +21,13 @@ from infusion_tui.keap.errors import KeapError
 from infusion_tui.keap.models import Order
 from infusion_tui.live import PollResult, orders_poller
 from infusion_tui.rows import ORDER_SORTS, order_row
-from infusion_tui.table_index import NEW
 from infusion_tui.ui.actions import bindings_for
-from infusion_tui.ui.messages import Synced, SyncFailed
-from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
+from infusion_tui.ui.widgets.feed_pane import FeedPane
 from infusion_tui.ui.widgets.line_table import Column, LineTable
 
 RECENT = timedelta(days=2)  # older times read "3 d ago", which changes only once a day
+
+
 @dataclass
 class OrderBatch:
     """Orders turned into rows plus what the pane tallies, built without touching widgets."""
@@ -84,12 +84,14 @@ class OrdersPane(FeedPane):
     def __init__(self, session, *, id: str = "orders") -> None:
         super().__init__(session, id=id)
         self.new_ids: set[int] = set()
-        self.count = 0
         self._today: dict[int, float] = {}  # today's orders: id -> total, for the daily total
         self._today_date = self.session.local_now().date()
         self._small: dict[int, Order] = {}  # only without a store: the orders themselves
-        self.as_of: str | None = None  # painted from the cache: when that cache was synced
         self._recent: dict[int, datetime] = {}  # orders of the last two days: their times re-word
+
+    @property
+    def count(self) -> int:
+        return len(self.table.index)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -119,8 +121,7 @@ class OrdersPane(FeedPane):
     @on(CacheLoaded)
     def _cache_loaded(self, event: CacheLoaded) -> None:
         self.apply_batch(event.batch)
-        if event.synced_at is not None and self.count:
-            self.as_of = datetime.fromtimestamp(event.synced_at).strftime("%H:%M")
+        self.cached_as_of(event.synced_at)
         self._start_poller()  # only now: a poll's fresher rows must not be overwritten by the cache
 
     def _start_poller(self) -> None:
@@ -131,9 +132,12 @@ class OrdersPane(FeedPane):
         )
         self.start_polling(poller)
 
-    def add_orders(self, orders: list[Order], *, new: bool) -> None:
-        now = self.session.local_now()
-        self.apply_batch(order_batch(orders, now, new=new, keep=self.session.store is None, seen_new=self.new_ids))
+    def add_orders(self, orders: list[Order], *, new: bool, built: OrderBatch | None = None) -> None:
+        """The one way polled orders enter the feed (`built`: their rows, made off the UI thread)."""
+        if built is None:
+            now = self.session.local_now()
+            built = order_batch(orders, now, new=new, keep=self.session.store is None, seen_new=self.new_ids)
+        self.apply_batch(built)
 
     def apply_batch(self, batch: OrderBatch) -> None:
         if not batch.rows:
@@ -146,7 +150,6 @@ class OrdersPane(FeedPane):
         self._today.update(batch.today)
         self._recent.update(batch.recent)
         self.table.upsert_rows(batch.rows)
-        self.count = len(self.table.index)
         self.refresh_info()
 
     async def prepare(self, result: PollResult[Order]) -> tuple[OrderBatch, OrderBatch]:
@@ -156,25 +159,14 @@ class OrdersPane(FeedPane):
             order_batch(result.new, now, new=True, keep=keep),
         ))
 
-    def apply_poll(self, result: PollResult[Order], prepared: tuple[OrderBatch, OrderBatch] | None = None) -> None:
-        if result.error is not None:
-            if not self.count:
-                self.table.empty_message = f"Could not load orders: {result.error}"
-            self.post_message(SyncFailed("orders", str(result.error), offline=is_offline(result.error)))
-            return
-        self.finish_progress()
-        self.as_of = None
-        if prepared is None:
-            self.add_orders(result.baseline, new=False)
-            self.add_orders(result.new, new=True)
-        else:
-            for batch in prepared:
-                self.apply_batch(batch)
+    def apply_poll(self, result: PollResult[Order], prepared: tuple[OrderBatch, OrderBatch]) -> None:
+        baseline, arrived = prepared
+        self.add_orders(result.baseline, new=False, built=baseline)
+        self.add_orders(result.new, new=True, built=arrived)
         if result.new:
             self._announce(result.new)
         if not self.count:
             self.table.empty_message = "No orders yet. New orders appear here as they arrive."
-        self.post_message(Synced("orders"))
 
     def refresh_times(self) -> None:
         now = self.session.local_now()
@@ -194,9 +186,6 @@ class OrdersPane(FeedPane):
         self.notify(f"{count} new order{'s' if count != 1 else ''}, {money(total)}", title="Orders")
         if self.session.extras.get("bell"):
             self.app.bell()
-
-    def action_refresh(self) -> None:
-        self.poll_now(manual=True)
 
     def action_toggle_pause(self) -> None:
         if self.poller is None:
@@ -274,14 +263,8 @@ class OrdersPane(FeedPane):
         text.append(f"{shown} of {self.count}" if shown != self.count else f"{self.count} orders")
         if self.new_ids:
             text.append(f" · {len(self.new_ids)} new", style="bold")
-        if self.as_of:
-            text.append(f" · as of {self.as_of}")
         text.append(" · ")
         text.append_text(self.poll_state())
         new = f" · {len(self.new_ids)} new" if self.new_ids else ""
         self.border_title = f"Orders{new} · today {money(sum(self._today.values()))}"
         return text
-
-    def new_flag(self, key: int) -> bool:
-        row = self.table.index.get(key)
-        return bool(row and row.flags & NEW)

@@ -22,9 +22,10 @@ from infusion_tui.rows import TASK_SORTS, task_row
 from infusion_tui.table_index import DONE
 from infusion_tui.text_safety import literal
 from infusion_tui.ui.actions import bindings_for
-from infusion_tui.ui.messages import AuthLost, Synced, SyncFailed, TaskSaved, TaskToggleFailed
-from infusion_tui.ui.widgets.feed_pane import FeedPane, is_offline
+from infusion_tui.ui.messages import AuthLost, TaskSaved, TaskToggleFailed
+from infusion_tui.ui.widgets.feed_pane import FeedPane
 from infusion_tui.ui.widgets.line_table import Column, LineTable
+
 
 def task_rows(tasks: list[Task], now: datetime, new_ids: set[int] | frozenset[int]) -> list:
     """Rows for `tasks`; pure, so a big first sync can build them in a thread."""
@@ -59,7 +60,6 @@ class TasksPane(FeedPane):
         self.hide_completed = False
         self.editing_id: int | None = None
         self._held_back: dict[int, Task] = {}  # server updates for the task open in the form
-        self.as_of: str | None = None
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -79,9 +79,7 @@ class TasksPane(FeedPane):
             cached = store.load_tasks()
             if cached:
                 self.show_tasks(cached)
-                synced = store.last_sync("tasks")
-                if synced is not None:
-                    self.as_of = datetime.fromtimestamp(synced).strftime("%H:%M")
+                self.cached_as_of(store.last_sync("tasks"))
         poller = tasks_poller(
             session.client, store, clock=session.clock,
             interval=session.poll_interval, floor=session.poll_floor, on_page=self.page_loaded,
@@ -103,14 +101,7 @@ class TasksPane(FeedPane):
         now, seen = self.session.local_now(), frozenset(self.new_ids)
         return await asyncio.to_thread(task_rows, result.baseline, now, seen)
 
-    def apply_poll(self, result: PollResult[Task], prepared: list | None = None) -> None:
-        if result.error is not None:
-            if not self.tasks:
-                self.table.empty_message = f"Could not load tasks: {result.error}"
-            self.post_message(SyncFailed("tasks", str(result.error), offline=is_offline(result.error)))
-            return
-        self.finish_progress()
-        self.as_of = None
+    def apply_poll(self, result: PollResult[Task], prepared: list | None) -> None:
         if result.baseline:
             self.show_tasks(result.baseline, prepared)
         # Tasks this app created are already in the table: only others' tasks are "new".
@@ -120,7 +111,6 @@ class TasksPane(FeedPane):
         if arrived:
             count = len(arrived)
             self.notify(f"{count} new task{'s' if count != 1 else ''} from Keap", title="Tasks")
-        self.post_message(Synced("tasks"))
 
     def upsert_tasks(self, tasks: list[Task]) -> None:
         now = self.session.local_now()
@@ -143,9 +133,6 @@ class TasksPane(FeedPane):
                 if (due := instant(t.due_date)) is not None and abs(due - now) < timedelta(days=2)]
         self.upsert_tasks(near)
 
-    def action_refresh(self) -> None:
-        self.poll_now(manual=True)
-
     # -- the info line --------------------------------------------------------------------
 
     def info_text(self) -> Text:
@@ -158,8 +145,6 @@ class TasksPane(FeedPane):
         text.append(f" · by {SORT_LABELS[self.sort_name]}")
         if self.hide_completed:
             text.append(" · done hidden")
-        if self.as_of:
-            text.append(f" · as of {self.as_of}")
         text.append(" · ")
         text.append_text(self.poll_state())
         return text
@@ -202,24 +187,27 @@ class TasksPane(FeedPane):
             self.post_message(AuthLost(str(exc)))
             raise
 
-    def action_new_task(self) -> None:
+    def _selected(self) -> Task | None:
+        key = self.table.cursor_key
+        return self.tasks.get(key) if key is not None else None
+
+    def _open_form(self, task: Task | None) -> None:
         from infusion_tui.ui.screens.task_form import TaskForm  # not needed to paint the first frame
 
-        self.editing_id = None
-        form = TaskForm(None, save=self._save, types=self._types(), now=self.session.local_now)
+        self.editing_id = task.id if task is not None else None
+        form = TaskForm(task, save=self._save, types=self._types(), now=self.session.local_now)
         self.app.push_screen(form, self._form_closed)
 
+    def action_new_task(self) -> None:
+        self._open_form(None)
+
     def action_edit_task(self) -> None:
-        key = self.table.cursor_key
-        task = self.tasks.get(key) if key is not None else None
+        task = self._selected()
         if task is None:
             self.notify("No task selected.", severity="warning")
             return
-        from infusion_tui.ui.screens.task_form import TaskForm
-
-        self.editing_id = task.id
         self.new_ids.discard(task.id)
-        self.app.push_screen(TaskForm(task, save=self._save, types=self._types(), now=self.session.local_now), self._form_closed)
+        self._open_form(task)
 
     @on(LineTable.RowActivated)
     def _activated(self, event: LineTable.RowActivated) -> None:
@@ -240,8 +228,7 @@ class TasksPane(FeedPane):
     # -- completing -----------------------------------------------------------------------
 
     def action_toggle_completed(self) -> None:
-        key = self.table.cursor_key
-        task = self.tasks.get(key) if key is not None else None
+        task = self._selected()
         if task is None:
             return
         flipped = msgspec.structs.replace(task, completed=not task.is_completed)
