@@ -152,8 +152,6 @@ async def oauth_login(
     """
     import inspect
 
-    import httpx
-
     from infusion_tui.keap import oauth
 
     authorize_endpoint, _ = oauth.endpoints_for(settings.base_url)

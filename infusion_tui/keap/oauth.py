@@ -7,7 +7,6 @@ for tokens.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import webbrowser
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,7 +22,9 @@ from infusion_tui.connection import Connector
 from infusion_tui.credentials import CredentialError
 from infusion_tui.keap.errors import KeapError
 from infusion_tui.keap.oauth import LoopbackReceiver, authorize_url, endpoints_for, new_state, parse_redirect
-from infusion_tui.session import Session
+
+if TYPE_CHECKING:
+    from infusion_tui.session import Session
 
 EXPECTED = (KeapError, CredentialError)
 
